@@ -1,0 +1,223 @@
+// sweinfer: the command line. It only parses flags, wires the pipelines and reports; all work is
+// in the core library. Flags keep the reference's snake_case names and accept kebab-case too.
+#include <CLI/CLI.hpp>
+#include <cstdio>
+#include <iostream>
+#include <iterator>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "dataset/dataset.h"
+#include "patch/extract.h"
+#include "pipelines/make_dataset.h"
+#include "util/error.h"
+
+namespace {
+
+using namespace sweinfer;
+
+// "--dataset-name-or-path" -> "--dataset_name_or_path" (flag names only, never values).
+std::vector<std::string> NormalizeFlags(int argc, char** argv) {
+  std::vector<std::string> args;
+  for (int i = 1; i < argc; ++i) {
+    std::string a = argv[i];
+    if (a.rfind("--", 0) == 0 && a.size() > 2) {
+      size_t eq = a.find('=');
+      size_t stop = eq == std::string::npos ? a.size() : eq;
+      for (size_t c = 2; c < stop; ++c) {
+        if (a[c] == '-') a[c] = '_';
+      }
+    }
+    args.push_back(a);
+  }
+  return args;
+}
+
+bool ParseBool(const std::string& v) {
+  std::string s;
+  for (char c : v) s += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  if (s == "yes" || s == "true" || s == "t" || s == "y" || s == "1") return true;
+  if (s == "no" || s == "false" || s == "f" || s == "n" || s == "0") return false;
+  throw Error("Truthy value expected: got " + v +
+              " but expected one of yes/no, true/false, t/f, y/n, 1/0 (case insensitive).");
+}
+
+int ExtractDiffCommand(bool jsonl, const std::string& field, bool repair, bool minimal) {
+  std::string input((std::istreambuf_iterator<char>(std::cin)), std::istreambuf_iterator<char>());
+  if (!jsonl) {
+    std::cout << patch::ExtractDiff(std::string_view(input));
+    return 0;
+  }
+  std::istringstream lines(input);
+  std::string line;
+  size_t n = 0;
+  while (std::getline(lines, line)) {
+    ++n;
+    if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
+    dataset::Record r = dataset::ParseRecord(line, "<stdin>:" + std::to_string(n));
+    std::optional<std::string> response;
+    if (r.contains(field) && r[field].is_string()) response = r[field].get<std::string>();
+    auto extracted = patch::ExtractDiff(response);
+    r["model_patch"] = extracted ? dataset::Record(*extracted) : dataset::Record(nullptr);
+    auto guarded = [&](const char* key, auto fn) {
+      try {
+        r[key] = fn();
+      } catch (const patch::PatchExtractError& e) {
+        r[key] = nullptr;
+        std::fprintf(stderr, "<stdin>:%zu: %s: %s\n", n, key, e.what());
+      }
+    };
+    if (repair) {
+      guarded("repaired_patch", [&] {
+        auto v = patch::RepairPatch(extracted);
+        return v ? dataset::Record(*v) : dataset::Record(nullptr);
+      });
+    }
+    if (minimal) guarded("minimal_patch", [&] { return dataset::Record(patch::ExtractMinimalPatch(extracted)); });
+    std::cout << dataset::DumpRecord(r) << '\n';
+  }
+  return 0;
+}
+
+int DatasetInfoCommand(const std::string& path) {
+  auto ds = dataset::Dataset::Open(path);
+  for (const auto& split : ds.SplitNames()) {
+    auto records = ds.LoadSplit(split);
+    std::map<std::string, std::string> columns;
+    for (const auto& r : records) {
+      for (auto it = r.begin(); it != r.end(); ++it) {
+        auto& type = columns[it.key()];
+        if (type.empty() || type == "null") type = it.value().type_name();
+      }
+    }
+    std::printf("split %s: %zu rows\n", ds.single_file() ? "(any)" : split.c_str(), records.size());
+    for (const auto& [name, type] : columns) std::printf("  %s: %s\n", name.c_str(), type.c_str());
+  }
+  return 0;
+}
+
+int ConvertDatasetCommand(const std::string& path, const std::string& output_dir, const std::string& format,
+                          std::vector<std::string> splits) {
+  if (format != "jsonl") throw Error("--output_format " + format + " is not available yet; use jsonl");
+  auto ds = dataset::Dataset::Open(path);
+  if (splits.empty()) splits = ds.SplitNames();
+  std::filesystem::create_directories(output_dir);
+  for (const auto& split : splits) {
+    auto records = ds.LoadSplit(split);
+    dataset::WriteJsonlAtomically(output_dir + "/" + split + ".jsonl", records);
+    std::fprintf(stderr, "wrote %s/%s.jsonl (%zu rows)\n", output_dir.c_str(), split.c_str(), records.size());
+  }
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"sweinfer: SWE-bench inference toolkit (prompts, retrieval, tokenization, model runs)", "sweinfer"};
+  app.set_version_flag("--version", std::string("sweinfer ") + SWEINFER_VERSION);
+  app.require_subcommand(1);
+  bool quiet = false, verbose = false;
+  app.add_flag("--quiet", quiet, "Print only errors");
+  app.add_flag("--verbose", verbose, "Print more detail");
+
+  // make-dataset
+  pipelines::MakeDatasetOptions md;
+  std::string prompt_style = "style-3", file_source = "oracle";
+  std::optional<std::string> repos_dir;
+  auto* make = app.add_subcommand("make-dataset", "Build SWE-bench prompts (create_text_dataset)");
+  make->add_option("--dataset_name_or_path", md.dataset_name_or_path, "Dataset file or directory")->required();
+  make->add_option("--splits", md.splits, "Splits to build")->expected(1, -1);
+  make->add_option("--validation_ratio", md.validation_ratio, "Share of train kept for validation");
+  make->add_option("--output_dir", md.output_dir, "Directory for the dataset")->required();
+  make->add_option("--retrieval_file", md.retrieval_file, "BM25 hits (.retrieval.jsonl) for --file_source bm25");
+  make->add_option("--prompt_style", prompt_style, "Prompt style")
+      ->check(CLI::IsMember({"style-2", "style-3", "full_file_gen", "style-2-edits-only"}));
+  make->add_option("--file_source", file_source, "Where context files come from")
+      ->check(CLI::IsMember({"oracle", "bm25", "all", "none"}));
+  make->add_option("--k", md.k, "Maximum number of retrieved files");
+  make->add_option("--max_context_len", md.max_context_len, "Token budget for retrieved files");
+  make->add_option("--tokenizer_name", md.tokenizer_name, "Tokenizer for --max_context_len");
+  make->add_option("--repos_dir", repos_dir, "Directory of owner__name(.git) clones");
+  make->add_option("--clone_base_url", md.repositories.clone_base_url, "Where missing repositories are cloned from");
+  make->add_option("--num_workers", md.num_workers, "Parallel workers (default: cores)");
+  make->add_option("--output_format", md.output_format, "jsonl (arrow and parquet: not yet available)");
+  std::optional<std::string> push_user;
+  make->add_option("--push_to_hub_user", push_user, "Upload to the hub (not yet available)");
+
+  // extract-diff
+  bool ed_jsonl = false, ed_repair = false, ed_minimal = false;
+  std::string ed_field = "full_output";
+  auto* extract = app.add_subcommand("extract-diff", "Extract a patch from a model response on stdin");
+  extract->add_flag("--jsonl", ed_jsonl, "Read JSONL records and add model_patch");
+  extract->add_option("--field", ed_field, "Field holding the response (with --jsonl)");
+  extract->add_flag("--repair", ed_repair, "Also add repaired_patch (repair_patch)");
+  extract->add_flag("--minimal", ed_minimal, "Also add minimal_patch (extract_minimal_patch)");
+
+  // dataset-info, convert-dataset
+  std::string info_path;
+  auto* info = app.add_subcommand("dataset-info", "Splits, rows and columns of a dataset");
+  info->add_option("dataset", info_path, "Dataset path")->required();
+  std::string conv_path, conv_out, conv_format = "jsonl";
+  std::vector<std::string> conv_splits;
+  auto* convert = app.add_subcommand("convert-dataset", "Write a dataset in another format");
+  convert->add_option("--dataset_name_or_path", conv_path)->required();
+  convert->add_option("--output_dir", conv_out)->required();
+  convert->add_option("--output_format", conv_format);
+  convert->add_option("--splits", conv_splits)->expected(1, -1);
+
+  // Capabilities that later work fills in: they say so and exit 2.
+  struct Pending {
+    const char* name;
+    const char* what;
+  };
+  std::vector<std::pair<CLI::App*, Pending>> pending;
+  for (Pending p : {Pending{"retrieve", "BM25 retrieval (bm25_retrieval)"},
+                    Pending{"eval-retrieval", "recall of retrieval results (eval_retrieval)"},
+                    Pending{"tokenize", "token ids for a dataset (tokenize_dataset)"},
+                    Pending{"encode", "token ids of JSONL or text on stdin"},
+                    Pending{"run-api", "completions from API providers (run_api)"},
+                    Pending{"run-llama", "in-process Llama inference (run_llama)"},
+                    Pending{"run-live", "patches for open GitHub issues (run_live)"}}) {
+    auto* sub = app.add_subcommand(p.name, p.what);
+    sub->allow_extras();
+    pending.emplace_back(sub, p);
+  }
+
+  auto args = NormalizeFlags(argc, argv);
+  std::reverse(args.begin(), args.end());
+  try {
+    app.parse(args);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e);
+  }
+  try {
+    if (*make) {
+      auto style = prompt::ParsePromptStyle(prompt_style);
+      md.prompt_style = *style;
+      md.file_source = *pipelines::ParseFileSource(file_source);
+      md.repositories.repos_dir = repos_dir;
+      md.quiet = quiet;
+      if (push_user) throw Error("--push_to_hub_user is not available yet in this build");
+      return pipelines::RunMakeDataset(md);
+    }
+    if (*extract) return ExtractDiffCommand(ed_jsonl, ed_field, ed_repair, ed_minimal);
+    if (*info) return DatasetInfoCommand(info_path);
+    if (*convert) return ConvertDatasetCommand(conv_path, conv_out, conv_format, conv_splits);
+    for (auto& [sub, p] : pending) {
+      if (*sub) {
+        std::fprintf(stderr, "sweinfer %s: not implemented yet in this build (%s)\n", p.name, p.what);
+        return 2;
+      }
+    }
+  } catch (const Error& e) {
+    std::fprintf(stderr, "error: %s\n", e.what());
+    return 1;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "error: %s\n", e.what());
+    return 1;
+  }
+  (void)ParseBool;
+  (void)verbose;
+  return 0;
+}

@@ -1,0 +1,292 @@
+#include "git/repository.h"
+
+#include <git2.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <mutex>
+
+#include "text/python_str.h"
+#include "util/error.h"
+
+namespace sweinfer::git {
+
+namespace {
+
+void EnsureLibgit2() {
+  static std::once_flag once;
+  std::call_once(once, [] { git_libgit2_init(); });
+}
+
+std::string LastGitError() {
+  const git_error* e = git_error_last();
+  return e && e->message ? e->message : "unknown libgit2 error";
+}
+
+struct TreeEntryDeleter {
+  void operator()(git_tree_entry* e) const { git_tree_entry_free(e); }
+};
+using TreeEntryPtr = std::unique_ptr<git_tree_entry, TreeEntryDeleter>;
+
+EntryKind KindOf(git_filemode_t mode) {
+  switch (mode) {
+    case GIT_FILEMODE_TREE: return EntryKind::kDirectory;
+    case GIT_FILEMODE_LINK: return EntryKind::kSymlink;
+    case GIT_FILEMODE_COMMIT: return EntryKind::kSubmodule;
+    default: return EntryKind::kFile;
+  }
+}
+
+std::vector<std::string> SplitPath(std::string_view path) {
+  std::vector<std::string> parts;
+  size_t start = 0;
+  while (start <= path.size()) {
+    size_t slash = path.find('/', start);
+    if (slash == std::string_view::npos) slash = path.size();
+    std::string_view part = path.substr(start, slash - start);
+    if (!part.empty() && part != ".") parts.emplace_back(part);
+    start = slash + 1;
+  }
+  return parts;
+}
+
+std::string JoinPath(const std::vector<std::string>& parts) {
+  std::string out;
+  for (const auto& p : parts) {
+    if (!out.empty()) out += '/';
+    out += p;
+  }
+  return out;
+}
+
+}  // namespace
+
+struct TreeSnapshot::Handle {
+  std::shared_ptr<git_repository> repo;
+  git_tree* tree = nullptr;
+  ~Handle() {
+    if (tree) git_tree_free(tree);
+  }
+};
+
+std::string MaskSecret(std::string_view secret) {
+  if (secret.size() <= 4) return std::string(secret.size(), '*');
+  return std::string(secret.size() - 4, '*') + std::string(secret.substr(secret.size() - 4));
+}
+
+Repository Repository::Open(const std::string& path) {
+  EnsureLibgit2();
+  git_repository* raw = nullptr;
+  if (git_repository_open_ext(&raw, path.c_str(), GIT_REPOSITORY_OPEN_NO_SEARCH, nullptr) != 0) {
+    throw Error("cannot open git repository '" + path + "': " + LastGitError());
+  }
+  Repository repo;
+  repo.repo_ = std::shared_ptr<git_repository>(raw, git_repository_free);
+  repo.path_ = path;
+  return repo;
+}
+
+std::optional<std::string> Repository::FindInDirectory(const std::string& repos_dir, std::string_view repo_slug) {
+  namespace fs = std::filesystem;
+  for (const char* suffix : {"", ".git"}) {
+    fs::path candidate = fs::path(repos_dir) / (std::string(repo_slug) + suffix);
+    std::error_code ec;
+    if (fs::is_directory(candidate, ec)) return candidate.string();
+  }
+  return std::nullopt;
+}
+
+namespace {
+
+struct CredentialPayload {
+  const std::optional<std::string>* token;
+  int attempts = 0;
+};
+
+int ProvideToken(git_credential** out, const char*, const char*, unsigned int allowed, void* payload) {
+  auto* p = static_cast<CredentialPayload*>(payload);
+  if (!p->token->has_value() || !(allowed & GIT_CREDENTIAL_USERPASS_PLAINTEXT) || p->attempts++ > 0) {
+    return GIT_PASSTHROUGH;
+  }
+  return git_credential_userpass_plaintext_new(out, "x-access-token", p->token->value().c_str());
+}
+
+}  // namespace
+
+Repository Repository::CloneOrOpen(const std::string& url, const std::string& destination,
+                                   const std::optional<std::string>& token) {
+  EnsureLibgit2();
+  std::error_code ec;
+  if (std::filesystem::exists(destination, ec)) return Open(destination);
+  std::filesystem::create_directories(std::filesystem::path(destination).parent_path(), ec);
+  // Clone beside the destination, then rename: an interrupted clone never looks complete.
+  std::string partial = destination + ".partial";
+  std::filesystem::remove_all(partial, ec);
+  CredentialPayload payload{&token};
+  git_clone_options options = GIT_CLONE_OPTIONS_INIT;
+  options.bare = 1;
+  options.fetch_opts.callbacks.credentials = ProvideToken;
+  options.fetch_opts.callbacks.payload = &payload;
+  git_repository* raw = nullptr;
+  if (git_clone(&raw, url.c_str(), partial.c_str(), &options) != 0) {
+    std::string message = LastGitError();
+    if (token) {
+      // libgit2 messages never hold the token, but make sure of it.
+      for (size_t at; (at = message.find(*token)) != std::string::npos;) message.replace(at, token->size(), MaskSecret(*token));
+    }
+    std::filesystem::remove_all(partial, ec);
+    throw Error("cannot clone '" + url + "': " + message);
+  }
+  git_repository_free(raw);
+  std::filesystem::rename(partial, destination);
+  return Open(destination);
+}
+
+bool Repository::HasCommit(std::string_view commit) const {
+  git_object* object = nullptr;
+  std::string spec(commit);
+  if (git_revparse_single(&object, repo_.get(), spec.c_str()) != 0) return false;
+  git_object_free(object);
+  return true;
+}
+
+TreeSnapshot Repository::Snapshot(std::string_view commit) const {
+  std::string spec(commit);
+  git_object* object = nullptr;
+  if (git_revparse_single(&object, repo_.get(), spec.c_str()) != 0) {
+    throw Error("commit " + spec + " not found in repository '" + path_ + "'");
+  }
+  git_object* tree_object = nullptr;
+  int rc = git_object_peel(&tree_object, object, GIT_OBJECT_TREE);
+  git_object_free(object);
+  if (rc != 0) throw Error("cannot read the tree of commit " + spec + " in '" + path_ + "': " + LastGitError());
+  TreeSnapshot snapshot;
+  snapshot.handle_ = std::make_shared<TreeSnapshot::Handle>();
+  snapshot.handle_->repo = repo_;
+  snapshot.handle_->tree = reinterpret_cast<git_tree*>(tree_object);
+  snapshot.commit_ = spec;
+  return snapshot;
+}
+
+std::optional<std::pair<std::string, EntryKind>> TreeSnapshot::Resolve(std::string_view path) const {
+  std::vector<std::string> pending = SplitPath(path);
+  std::reverse(pending.begin(), pending.end());  // back() is the next component
+  std::vector<std::string> resolved;
+  EntryKind kind = EntryKind::kDirectory;
+  int links_followed = 0;
+  while (!pending.empty()) {
+    std::string part = std::move(pending.back());
+    pending.pop_back();
+    if (part == "..") {
+      if (!resolved.empty()) resolved.pop_back();
+      kind = EntryKind::kDirectory;
+      continue;
+    }
+    resolved.push_back(part);
+    std::string joined = JoinPath(resolved);
+    git_tree_entry* raw = nullptr;
+    if (git_tree_entry_bypath(&raw, handle_->tree, joined.c_str()) != 0) return std::nullopt;
+    TreeEntryPtr entry(raw);
+    kind = KindOf(git_tree_entry_filemode(entry.get()));
+    if (kind == EntryKind::kSymlink) {
+      if (++links_followed > 40) return std::nullopt;  // ELOOP
+      git_blob* blob = nullptr;
+      if (git_blob_lookup(&blob, handle_->repo.get(), git_tree_entry_id(entry.get())) != 0) return std::nullopt;
+      std::string target(static_cast<const char*>(git_blob_rawcontent(blob)), git_blob_rawsize(blob));
+      git_blob_free(blob);
+      if (!target.empty() && target[0] == '/') return std::nullopt;  // points outside the tree
+      resolved.pop_back();
+      auto target_parts = SplitPath(target);
+      for (auto it = target_parts.rbegin(); it != target_parts.rend(); ++it) pending.push_back(*it);
+      kind = EntryKind::kDirectory;
+      continue;
+    }
+    if (kind != EntryKind::kDirectory && !pending.empty()) return std::nullopt;  // ENOTDIR
+  }
+  return std::make_pair(JoinPath(resolved), kind);
+}
+
+std::vector<DirectoryEntry> TreeSnapshot::ListDirectory(std::string_view dir) const {
+  std::vector<DirectoryEntry> entries;
+  git_tree* tree = handle_->tree;
+  git_tree* subtree = nullptr;
+  if (!dir.empty()) {
+    auto resolved = Resolve(dir);
+    if (!resolved || resolved->second != EntryKind::kDirectory) return entries;
+    if (!resolved->first.empty()) {
+      git_tree_entry* raw = nullptr;
+      if (git_tree_entry_bypath(&raw, tree, resolved->first.c_str()) != 0) return entries;
+      TreeEntryPtr entry(raw);
+      if (git_tree_lookup(&subtree, handle_->repo.get(), git_tree_entry_id(entry.get())) != 0) return entries;
+      tree = subtree;
+    }
+  }
+  size_t count = git_tree_entrycount(tree);
+  for (size_t i = 0; i < count; ++i) {
+    const git_tree_entry* e = git_tree_entry_byindex(tree, i);
+    entries.push_back({git_tree_entry_name(e), KindOf(git_tree_entry_filemode(e))});
+  }
+  if (subtree) git_tree_free(subtree);
+  return entries;
+}
+
+bool TreeSnapshot::IsFile(std::string_view path) const {
+  auto resolved = Resolve(path);
+  return resolved && resolved->second == EntryKind::kFile;
+}
+
+FileRead TreeSnapshot::ReadFile(std::string_view path) const {
+  FileRead result;
+  if (path == "/dev/null") {
+    result.bytes = std::string();
+    return result;
+  }
+  auto resolved = path.empty() || path[0] == '/' ? std::nullopt : Resolve(path);
+  if (!resolved || resolved->second == EntryKind::kSubmodule) {
+    result.error = "[Errno 2] No such file or directory: " + text::PythonRepr(path);
+    return result;
+  }
+  if (resolved->second == EntryKind::kDirectory) {
+    result.error = "[Errno 21] Is a directory: " + text::PythonRepr(path);
+    return result;
+  }
+  git_tree_entry* raw = nullptr;
+  git_blob* blob = nullptr;
+  if (git_tree_entry_bypath(&raw, handle_->tree, resolved->first.c_str()) != 0) {
+    result.error = "[Errno 2] No such file or directory: " + text::PythonRepr(path);
+    return result;
+  }
+  TreeEntryPtr entry(raw);
+  if (git_blob_lookup(&blob, handle_->repo.get(), git_tree_entry_id(entry.get())) != 0) {
+    result.error = "object missing from the repository for " + text::PythonRepr(path) + ": " + LastGitError();
+    return result;
+  }
+  result.bytes.emplace(static_cast<const char*>(git_blob_rawcontent(blob)), git_blob_rawsize(blob));
+  git_blob_free(blob);
+  return result;
+}
+
+namespace {
+
+struct WalkPayload {
+  const std::function<void(const std::string&, const std::string&)>* visit;
+};
+
+int WalkCallback(const char* root, const git_tree_entry* entry, void* payload) {
+  auto kind = KindOf(git_tree_entry_filemode(entry));
+  if (kind != EntryKind::kFile && kind != EntryKind::kSymlink) return 0;
+  char hex[GIT_OID_HEXSZ + 1];
+  git_oid_tostr(hex, sizeof hex, git_tree_entry_id(entry));
+  std::string path = std::string(root) + git_tree_entry_name(entry);
+  (*static_cast<WalkPayload*>(payload)->visit)(path, hex);
+  return 0;
+}
+
+}  // namespace
+
+void TreeSnapshot::ForEachFile(const std::function<void(const std::string&, const std::string&)>& visit) const {
+  WalkPayload payload{&visit};
+  git_tree_walk(handle_->tree, GIT_TREEWALK_PRE, WalkCallback, &payload);
+}
+
+}  // namespace sweinfer::git
