@@ -117,6 +117,7 @@ int main(int argc, char** argv) {
   CLI::App app{"sweinfer: SWE-bench inference toolkit (prompts, retrieval, tokenization, model runs)", "sweinfer"};
   app.set_version_flag("--version", std::string("sweinfer ") + SWEINFER_VERSION);
   app.require_subcommand(1);
+  app.fallthrough();  // --quiet/--verbose also work after the subcommand
   bool quiet = false, verbose = false;
   app.add_flag("--quiet", quiet, "Print only errors");
   app.add_flag("--verbose", verbose, "Print more detail");
@@ -181,6 +182,7 @@ int main(int argc, char** argv) {
                     Pending{"run-live", "patches for open GitHub issues (run_live)"}}) {
     auto* sub = app.add_subcommand(p.name, p.what);
     sub->allow_extras();
+    sub->fallthrough(false);  // keep every argument, so nothing is rejected before the notice
     pending.emplace_back(sub, p);
   }
 
