@@ -138,9 +138,18 @@ std::string FirstFileHeader(std::string_view patch) {
   return std::string(patch.substr(header->begin, header->end - header->begin));
 }
 
+// The regexes need valid UTF-8; model output that is not gets CPython's replacement characters.
+std::string_view ValidUtf8(std::string_view input, std::string& storage) {
+  if (!text::Utf8Error(input)) return input;
+  storage = text::Utf8Replace(input);
+  return storage;
+}
+
 }  // namespace
 
-std::string ExtractDiff(std::string_view response) {
+std::string ExtractDiff(std::string_view raw_response) {
+  std::string storage;
+  std::string_view response = ValidUtf8(raw_response, storage);
   std::optional<std::string_view> diff_match, other_match;
   auto consider = [&](std::string_view code, std::string_view body) {
     if (code == "diff" || code == "patch") {
@@ -169,7 +178,8 @@ std::optional<std::string> ExtractDiff(const std::optional<std::string>& respons
 
 std::optional<std::string> RepairPatch(const std::optional<std::string>& model_patch) {
   if (!model_patch) return std::nullopt;
-  std::string_view input = LStripNewlines(*model_patch);
+  std::string storage;
+  std::string_view input = LStripNewlines(ValidUtf8(*model_patch, storage));
   std::string out;
   for (const auto& file_match : FilePatchPattern().FindAll(input)) {
     std::string_view patch = input.substr(file_match.begin, file_match.end - file_match.begin);
@@ -190,7 +200,8 @@ std::optional<std::string> RepairPatch(const std::optional<std::string>& model_p
 
 std::string ExtractMinimalPatch(const std::optional<std::string>& model_patch) {
   if (!model_patch) throw PatchExtractError("AttributeError: 'NoneType' object has no attribute 'lstrip'");
-  std::string_view input = LStripNewlines(*model_patch);
+  std::string storage;
+  std::string_view input = LStripNewlines(ValidUtf8(*model_patch, storage));
   std::string out;
   for (const auto& file_match : FilePatchPattern().FindAll(input)) {
     std::string_view patch = input.substr(file_match.begin, file_match.end - file_match.begin);

@@ -74,3 +74,16 @@ TEST(ExtractConformance, MatchesRecordedPredictions) {
 
 }  // namespace
 }  // namespace sweinfer::patch
+
+namespace sweinfer::patch {
+namespace {
+
+TEST(ExtractDiff, InvalidUtf8IsReplacedNotFatal) {
+  std::string response = "<patch>\n--- a/x.py\n+++ b/x.py\n@@ -1 +1 @@\n-\xff\n+\xc3\n</patch>";
+  auto extracted = ExtractDiff(std::string_view(response));
+  EXPECT_NE(extracted.find("\xEF\xBF\xBD"), std::string::npos);
+  EXPECT_TRUE(RepairPatch(extracted).has_value());
+}
+
+}  // namespace
+}  // namespace sweinfer::patch

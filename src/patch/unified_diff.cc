@@ -165,7 +165,14 @@ void ParseHunk(Hunk hunk, const std::vector<std::string_view>& lines, size_t& ne
 
 }  // namespace
 
-std::vector<PatchedFile> ParsePatchSet(std::string_view diff) {
+std::vector<PatchedFile> ParsePatchSet(std::string_view raw_diff) {
+  // Python parses decoded text; bytes that are not UTF-8 become U+FFFD as with errors="replace".
+  std::string storage;
+  std::string_view diff = raw_diff;
+  if (text::Utf8Error(raw_diff)) {
+    storage = text::Utf8Replace(raw_diff);
+    diff = storage;
+  }
   std::vector<PatchedFile> files;
   // current_file and patch_info as in PatchSet._parse; indices into `files`.
   std::optional<size_t> current;
