@@ -97,16 +97,18 @@ int DatasetInfoCommand(const std::string& path) {
   return 0;
 }
 
-int ConvertDatasetCommand(const std::string& path, const std::string& output_dir, const std::string& format,
+int ConvertDatasetCommand(const std::string& path, const std::string& output_dir, const std::string& format_name,
                           std::vector<std::string> splits) {
-  if (format != "jsonl") throw Error("--output_format " + format + " is not available yet; use jsonl");
+  auto format = dataset::ParseOutputFormat(format_name);
+  if (!format) throw Error("--output_format must be jsonl, parquet or arrow, not '" + format_name + "'");
   auto ds = dataset::Dataset::Open(path);
   if (splits.empty()) splits = ds.SplitNames();
-  std::filesystem::create_directories(output_dir);
-  for (const auto& split : splits) {
-    auto records = ds.LoadSplit(split);
-    dataset::WriteJsonlAtomically(output_dir + "/" + split + ".jsonl", records);
-    std::fprintf(stderr, "wrote %s/%s.jsonl (%zu rows)\n", output_dir.c_str(), split.c_str(), records.size());
+  std::map<std::string, std::vector<dataset::Record>> out;
+  for (const auto& split : splits) out[split] = ds.LoadSplit(split);
+  dataset::WriteDataset(output_dir, *format, out);
+  for (const auto& [split, records] : out) {
+    std::fprintf(stderr, "wrote split %s (%zu rows) to %s as %s\n", split.c_str(), records.size(), output_dir.c_str(),
+                 format_name.c_str());
   }
   return 0;
 }
@@ -142,7 +144,8 @@ int main(int argc, char** argv) {
   make->add_option("--repos_dir", repos_dir, "Directory of owner__name(.git) clones");
   make->add_option("--clone_base_url", md.repositories.clone_base_url, "Where missing repositories are cloned from");
   make->add_option("--num_workers", md.num_workers, "Parallel workers (default: cores)");
-  make->add_option("--output_format", md.output_format, "jsonl (arrow and parquet: not yet available)");
+  make->add_option("--output_format", md.output_format, "arrow (save_to_disk, default), jsonl or parquet")
+      ->check(CLI::IsMember({"arrow", "jsonl", "parquet"}));
   std::optional<std::string> push_user;
   make->add_option("--push_to_hub_user", push_user, "Upload to the hub (not yet available)");
 
@@ -164,7 +167,8 @@ int main(int argc, char** argv) {
   auto* convert = app.add_subcommand("convert-dataset", "Write a dataset in another format");
   convert->add_option("--dataset_name_or_path", conv_path)->required();
   convert->add_option("--output_dir", conv_out)->required();
-  convert->add_option("--output_format", conv_format);
+  convert->add_option("--output_format", conv_format, "jsonl, parquet or arrow (save_to_disk layout)")
+      ->check(CLI::IsMember({"arrow", "jsonl", "parquet"}));
   convert->add_option("--splits", conv_splits)->expected(1, -1);
 
   // Capabilities that later work fills in: they say so and exit 2.

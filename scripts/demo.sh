@@ -45,10 +45,10 @@ make_repo stats stats/mean.py $'def mean(xs):\n    return sum(xs) / (len(xs) + 1
 cd "$out"  # the output name embeds the dataset path, as the reference's does
 for style in style-3 style-2-edits-only; do
   "$bin" make-dataset --dataset_name_or_path instances.jsonl --splits test --output_dir datasets \
-    --prompt_style "$style" --file_source oracle --repos_dir repos --quiet
+    --prompt_style "$style" --file_source oracle --repos_dir repos --output_format jsonl --quiet
 done
 "$bin" make-dataset --dataset-name-or-path instances.jsonl --splits test --output-dir datasets \
-  --prompt-style style-3 --file-source none --repos-dir repos --quiet
+  --prompt-style style-3 --file-source none --repos-dir repos --quiet  # save_to_disk layout
 
 answer=$'Here is the fix.\n```diff\n--- a/calc/ops.py\n+++ b/calc/ops.py\n@@ -1,3 +1,3 @@\n def add(a, b):\n-    return a - b\n+    return a + b\n \n```\n'
 printf '%s' "$answer" | "$bin" extract-diff >"$out/extracted.patch"
@@ -57,5 +57,9 @@ git -C "$out/work/calc" apply --check "$out/extracted.patch"
 echo "sweinfer demo outputs in $out:"
 find "$out/datasets" -name '*.jsonl' | sort | while read -r f; do
   printf '  %s (%s rows)\n' "$f" "$(wc -l <"$f")"
+done
+for d in "$out"/datasets/*/dataset_dict.json; do
+  printf '  %s (save_to_disk layout)\n' "$(dirname "$d")"
+  "$bin" dataset-info "$(dirname "$d")" | sed 's/^/    /'
 done
 echo "  $out/extracted.patch (applies cleanly to demo/calc)"

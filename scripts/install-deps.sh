@@ -7,6 +7,13 @@ packages=(
   libgit2-dev libpcre2-dev libicu-dev nlohmann-json3-dev libcli11-dev
   libzstd-dev libsnappy-dev zlib1g-dev libgtest-dev libgmock-dev libbenchmark-dev
 )
+# Independent Parquet/Arrow readers for the tests (npm registry); tests skip without them.
+here=$(cd "$(dirname "$0")/.." && pwd)
+if command -v npm >/dev/null 2>&1 && [ ! -d "$here/tools/js/node_modules/hyparquet" ]; then
+  (cd "$here/tools/js" && timeout 300 npm install --no-audit --no-fund --loglevel=error >/dev/null 2>&1) ||
+    echo "warning: npm install in tools/js failed; tests that use hyparquet/apache-arrow will skip" >&2
+fi
+
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

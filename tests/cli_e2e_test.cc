@@ -84,7 +84,7 @@ TEST(Cli, MakeDatasetFromSharedReposMatchesReferenceAndResumes) {
   }
   std::string args = "make-dataset --dataset_name_or_path " + instances + " --splits test --output_dir " +
                      (dir / "out") + " --prompt_style style-2 --file_source oracle --repos_dir " + shared +
-                     "/repos --num_workers 2 --quiet";
+                     "/repos --num_workers 2 --output_format jsonl --quiet";
   ASSERT_EQ(RunSweinfer(args, dir / "o", dir / "e"), 0) << ReadFile(dir / "e");
   std::string out_name = instances;
   for (size_t at; (at = out_name.find('/')) != std::string::npos;) out_name.replace(at, 1, "__");

@@ -5,7 +5,9 @@
 #include <fstream>
 #include <optional>
 
+#include "dataset/arrow_ipc.h"
 #include "dataset/parquet_reader.h"
+#include "dataset/parquet_writer.h"
 #include "util/error.h"
 
 namespace sweinfer::dataset {
@@ -19,6 +21,7 @@ std::optional<FileFormat> FormatOf(const fs::path& path) {
   if (ext == ".jsonl") return FileFormat::kJsonl;
   if (ext == ".json") return FileFormat::kJson;
   if (ext == ".parquet") return FileFormat::kParquet;
+  if (ext == ".arrow") return FileFormat::kArrow;
   return std::nullopt;
 }
 
@@ -27,6 +30,33 @@ std::string SplitOfStem(const std::string& stem) {
   auto dash = stem.find('-');
   if (dash != std::string::npos && stem.find("-of-", dash) != std::string::npos) return stem.substr(0, dash);
   return stem;
+}
+
+Record ReadJsonFile(const fs::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw Error("cannot open '" + path.string() + "'");
+  std::string content((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  return ParseRecord(content, path.string());
+}
+
+// The arrow files of one save_to_disk Dataset folder, from its state.json.
+std::vector<std::pair<std::string, FileFormat>> SavedDatasetFiles(const fs::path& dir) {
+  Record state = ReadJsonFile(dir / "state.json");
+  std::vector<std::pair<std::string, FileFormat>> files;
+  if (!state.contains("_data_files") || !state["_data_files"].is_array()) {
+    throw Error((dir / "state.json").string() + ": missing '_data_files'");
+  }
+  for (const auto& f : state["_data_files"]) {
+    if (!f.contains("filename") || !f["filename"].is_string()) {
+      throw Error((dir / "state.json").string() + ": a data file entry has no 'filename'");
+    }
+    std::string name = f["filename"].get<std::string>();
+    if (name.find("..") != std::string::npos || name.find('/') != std::string::npos) {
+      throw Error((dir / "state.json").string() + ": bad data file name '" + name + "'");
+    }
+    files.push_back({(dir / name).string(), FileFormat::kArrow});
+  }
+  return files;
 }
 
 std::vector<Record> ReadJsonArray(const std::string& path) {
@@ -58,6 +88,7 @@ std::vector<Record> ReadDataFile(const std::string& path, FileFormat format) {
     }
     case FileFormat::kJson: return ReadJsonArray(path);
     case FileFormat::kParquet: return ReadParquetFile(path);
+    case FileFormat::kArrow: return ReadArrowFile(path);
   }
   return {};
 }
@@ -68,9 +99,25 @@ Dataset Dataset::Open(const std::string& name_or_path) {
   fs::path path(name_or_path);
   if (fs::is_regular_file(path, ec)) {
     auto format = FormatOf(path);
-    if (!format) throw Error("'" + name_or_path + "': unknown dataset file type (expected .jsonl, .json or .parquet)");
+    if (!format) throw Error("'" + name_or_path + "': unknown dataset file type (expected .jsonl, .json, .parquet or .arrow)");
     ds.single_file_ = true;
     ds.files_[SplitOfStem(path.stem().string())].push_back({path.string(), *format});
+    return ds;
+  }
+  if (fs::is_directory(path, ec) && fs::is_regular_file(path / "dataset_dict.json", ec)) {
+    Record dict = ReadJsonFile(path / "dataset_dict.json");
+    if (!dict.contains("splits") || !dict["splits"].is_array()) {
+      throw Error((path / "dataset_dict.json").string() + ": missing 'splits'");
+    }
+    for (const auto& split : dict["splits"]) {
+      std::string name = split.get<std::string>();
+      ds.files_[name] = SavedDatasetFiles(path / name);
+    }
+    return ds;
+  }
+  if (fs::is_directory(path, ec) && fs::is_regular_file(path / "state.json", ec)) {
+    ds.single_file_ = true;
+    ds.files_["train"] = SavedDatasetFiles(path);
     return ds;
   }
   if (fs::is_directory(path, ec)) {
@@ -86,7 +133,7 @@ Dataset Dataset::Open(const std::string& name_or_path) {
     for (auto& [split, shards] : ds.files_) std::sort(shards.begin(), shards.end());
     if (ds.files_.empty()) {
       throw Error("'" + name_or_path + "': no dataset files found (expected {split}.jsonl, {split}.json, " +
-                  "{split}.parquet or data/{split}-*.parquet)");
+                  "{split}.parquet, data/{split}-*.parquet or a save_to_disk folder)");
     }
     return ds;
   }
@@ -118,6 +165,49 @@ std::vector<Record> Dataset::LoadSplit(const std::string& split) const {
     records.insert(records.end(), std::make_move_iterator(part.begin()), std::make_move_iterator(part.end()));
   }
   return records;
+}
+
+std::optional<OutputFormat> ParseOutputFormat(const std::string& name) {
+  if (name == "jsonl") return OutputFormat::kJsonl;
+  if (name == "parquet") return OutputFormat::kParquet;
+  if (name == "arrow") return OutputFormat::kArrow;
+  return std::nullopt;
+}
+
+void WriteDataset(const std::string& output, OutputFormat format, const std::map<std::string, std::vector<Record>>& splits) {
+  if (format == OutputFormat::kArrow) {
+    std::map<std::string, std::vector<Record>> all;
+    std::error_code ec;
+    if (fs::is_regular_file(fs::path(output) / "dataset_dict.json", ec)) {
+      Dataset existing = Dataset::Open(output);
+      for (const auto& split : existing.SplitNames()) {
+        if (!splits.count(split)) all[split] = existing.LoadSplit(split);
+      }
+    }
+    for (const auto& [split, records] : splits) all[split] = records;
+    WriteSaveToDisk(output, all);
+    return;
+  }
+  fs::create_directories(output);
+  for (const auto& [split, records] : splits) {
+    if (format == OutputFormat::kJsonl) {
+      WriteJsonlAtomically((fs::path(output) / (split + ".jsonl")).string(), records);
+    } else {
+      WriteParquetFile((fs::path(output) / (split + ".parquet")).string(), records);
+    }
+  }
+}
+
+bool DatasetHasSplit(const std::string& output, OutputFormat format, const std::string& split) {
+  std::error_code ec;
+  switch (format) {
+    case OutputFormat::kJsonl: return fs::exists(fs::path(output) / (split + ".jsonl"), ec);
+    case OutputFormat::kParquet: return fs::exists(fs::path(output) / (split + ".parquet"), ec);
+    case OutputFormat::kArrow:
+      if (!fs::is_regular_file(fs::path(output) / "dataset_dict.json", ec)) return false;
+      return Dataset::Open(output).HasSplit(split);
+  }
+  return false;
 }
 
 std::string OutputDatasetName(const std::string& name_or_path) {

@@ -218,23 +218,6 @@ Record FinalRow(const Record& progress) {
   return row;
 }
 
-void WriteSplit(const std::string& output, const std::string& split, const std::string& format,
-                const std::vector<Record>& rows) {
-  fs::create_directories(output);
-  if (format == "jsonl") {
-    dataset::WriteJsonlAtomically(output + "/" + split + ".jsonl", rows);
-  } else {
-    throw Error("--output_format " + format + " is not available yet; use --output_format jsonl");
-  }
-}
-
-bool SplitOutputExists(const std::string& output, const std::string& split) {
-  for (const char* ext : {".jsonl", ".parquet"}) {
-    if (fs::exists(output + "/" + split + ext)) return true;
-  }
-  return fs::is_directory(output + "/" + split);
-}
-
 }  // namespace
 
 int RunMakeDataset(const MakeDatasetOptions& o) {
@@ -250,14 +233,13 @@ int RunMakeDataset(const MakeDatasetOptions& o) {
     throw Error("--max_context_len is not ready yet: it needs the tokenizers (cl100k/o200k/llama), which are not "
                 "implemented in this build");
   }
-  if (o.output_format != "jsonl") {
-    throw Error("--output_format " + o.output_format + " is not available yet; use --output_format jsonl");
-  }
+  auto format = dataset::ParseOutputFormat(o.output_format);
+  if (!format) throw Error("--output_format must be arrow, jsonl or parquet, not '" + o.output_format + "'");
   if (o.output_dir.empty()) throw Error("--output_dir is required");
   fs::create_directories(o.output_dir);
   const std::string output = (fs::path(o.output_dir) / MakeDatasetOutputName(o)).string();
   for (const auto& split : o.splits) {
-    if (SplitOutputExists(output, split)) {
+    if (dataset::DatasetHasSplit(output, *format, split)) {
       std::fprintf(stderr, "%s already exists for split %s. Aborting\n", fs::absolute(output).c_str(), split.c_str());
       return 0;
     }
@@ -383,9 +365,9 @@ int RunMakeDataset(const MakeDatasetOptions& o) {
     finished["validation"] = std::move(validation);
   }
   for (const auto& [split, rows] : finished) {
-    WriteSplit(output, split, o.output_format, rows);
     if (!o.quiet) std::fprintf(stderr, "Found %zu %s instances\n", rows.size(), split.c_str());
   }
+  dataset::WriteDataset(output, *format, finished);
   for (const auto& split : o.splits) fs::remove(output + "." + split + ".progress.jsonl");
   if (!o.quiet) {
     std::fprintf(stderr, "Finished saving to %s (%zu instance%s failed)\n", output.c_str(), failures,
