@@ -6,6 +6,7 @@
 #include <optional>
 
 #include "dataset/arrow_ipc.h"
+#include "dataset/hub.h"
 #include "dataset/parquet_reader.h"
 #include "dataset/parquet_writer.h"
 #include "util/error.h"
@@ -137,6 +138,7 @@ Dataset Dataset::Open(const std::string& name_or_path) {
     }
     return ds;
   }
+  if (LooksLikeHubName(name_or_path)) return Open(FetchHubDataset(name_or_path, HubOptionsFromEnvironment()));
   throw Error("'" + name_or_path + "': no such dataset file or directory");
 }
 

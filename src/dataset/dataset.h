@@ -2,6 +2,7 @@
 //   - a .jsonl or .json (array) file: one split, answering to any split name asked for;
 //   - a directory of `{split}.jsonl|.json|.parquet` files, or hub files `data/{split}-NNNNN-of-NNNNN.parquet`;
 //   - a .parquet or .arrow file (one split, like a single JSON file);
+//   - a hub name `owner/name`: its parquet files, downloaded into the huggingface_hub cache (hub.h);
 //   - a `datasets.save_to_disk` directory: a DatasetDict (dataset_dict.json + one folder per split)
 //     or a single Dataset (state.json + data-*.arrow), which serves any split name.
 // Splits are loaded on demand; records keep every column, known or not.
