@@ -16,7 +16,7 @@ namespace sweinfer::dataset {
 Record ParseRecord(std::string_view json_text, const std::string& where) {
   try {
     return Record::parse(json_text);
-  } catch (const nlohmann::json::parse_error& e) {
+  } catch (const nlohmann::json::exception& e) {  // parse errors, and number overflow (out_of_range)
     throw Error(where + ": malformed JSON: " + e.what());
   }
 }

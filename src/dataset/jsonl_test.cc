@@ -42,6 +42,10 @@ TEST(JsonlWriter, MalformedCompleteLineIsAnErrorNamingFileAndLine) {
   EXPECT_EQ(testing::ReadFile(path), "{\"instance_id\": \"a\"}\nnot json\n");  // untouched
 }
 
+TEST(ParseRecord, NumberOverflowIsAnErrorNotACrash) {  // found by fuzz/jsonl_fuzz
+  EXPECT_THROW(ParseRecord("{\"a\": 8e4927}", "x.jsonl:1"), Error);
+}
+
 // A child appends records 0..N-1, skipping those already done; it is killed with SIGKILL at
 // random moments and restarted until it finishes. Every record must appear exactly once.
 TEST(JsonlWriter, SurvivesKillNineAtRandomPoints) {
