@@ -26,11 +26,6 @@ TEST(ArrowIpc, RoundTripsEveryColumnType) {
   EXPECT_EQ(ReadArrowBytes(bytes, "mem.arrow"), records);
 }
 
-TEST(ParquetWriter, RoundTripsEveryColumnType) {
-  auto records = MixedRecords();
-  EXPECT_EQ(ReadParquetBytes(WriteParquetBytes(records, 2), "mem.parquet"), records);
-}
-
 TEST(ArrowIpc, TruncatedOrDamagedStreamsAreErrors) {
   auto records = MixedRecords();
   auto bytes = WriteArrowStream(records, InferColumns(records));

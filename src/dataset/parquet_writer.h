@@ -11,7 +11,14 @@
 
 namespace sweinfer::dataset {
 
-std::string WriteParquetBytes(const std::vector<Record>& records, size_t row_group_rows = 10000);
+struct ParquetWriteOptions {
+  enum class Codec { kUncompressed = 0, kSnappy = 1, kGzip = 2, kZstd = 6 } codec = Codec::kZstd;
+  int data_page_version = 1;  // 1 or 2
+  bool dictionary = false;    // RLE_DICTIONARY-encode string columns (as pyarrow does by default)
+  size_t row_group_rows = 10000;
+};
+
+std::string WriteParquetBytes(const std::vector<Record>& records, const ParquetWriteOptions& options = {});
 // Writes atomically (temporary file + rename).
 void WriteParquetFile(const std::string& path, const std::vector<Record>& records);
 
