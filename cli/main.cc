@@ -132,7 +132,7 @@ int main(int argc, char** argv) {
   make->add_option("--dataset_name_or_path", md.dataset_name_or_path, "Dataset file or directory")->required();
   make->add_option("--splits", md.splits, "Splits to build")->expected(1, -1);
   make->add_option("--validation_ratio", md.validation_ratio, "Share of train kept for validation");
-  make->add_option("--output_dir", md.output_dir, "Directory for the dataset")->required();
+  make->add_option("--output_dir", md.output_dir, "Directory for the dataset (and progress files)");
   make->add_option("--retrieval_file", md.retrieval_file, "BM25 hits (.retrieval.jsonl) for --file_source bm25");
   make->add_option("--prompt_style", prompt_style, "Prompt style")
       ->check(CLI::IsMember({"style-2", "style-3", "full_file_gen", "style-2-edits-only"}));
@@ -146,8 +146,7 @@ int main(int argc, char** argv) {
   make->add_option("--num_workers", md.num_workers, "Parallel workers (default: cores)");
   make->add_option("--output_format", md.output_format, "arrow (save_to_disk, default), jsonl or parquet")
       ->check(CLI::IsMember({"arrow", "jsonl", "parquet"}));
-  std::optional<std::string> push_user;
-  make->add_option("--push_to_hub_user", push_user, "Upload to the hub (not yet available)");
+  make->add_option("--push_to_hub_user", md.push_to_hub_user, "Upload to the hub as {user}/{output name} (HF_TOKEN)");
 
   // extract-diff
   bool ed_jsonl = false, ed_repair = false, ed_minimal = false;
@@ -204,7 +203,6 @@ int main(int argc, char** argv) {
       md.file_source = *pipelines::ParseFileSource(file_source);
       md.repositories.repos_dir = repos_dir;
       md.quiet = quiet;
-      if (push_user) throw Error("--push_to_hub_user is not available yet in this build");
       return pipelines::RunMakeDataset(md);
     }
     if (*extract) return ExtractDiffCommand(ed_jsonl, ed_field, ed_repair, ed_minimal);

@@ -3,7 +3,9 @@
 
 #include <filesystem>
 #include <map>
+#include <sys/stat.h>
 
+#include "dataset/dataset.h"
 #include "dataset/jsonl.h"
 #include "test_support.h"
 
@@ -127,6 +129,73 @@ TEST(Cli, MakeDatasetReportsMissingCommitPerInstance) {
       << ReadFile(dir / "e");
   EXPECT_NE(ReadFile(dir / "e").find("commit 0000000000000000000000000000000000000001 not found"), std::string::npos)
       << ReadFile(dir / "e");
+}
+
+}  // namespace
+}  // namespace sweinfer
+
+namespace sweinfer {
+namespace {
+
+// Resume: a progress file left by an interrupted run (with a torn last line) is continued, the
+// finished instance is not redone, and the default output is the save_to_disk layout.
+TEST(Cli, MakeDatasetResumesFromProgressFileAndWritesSaveToDisk) {
+  SWEINFER_REQUIRE_SHARED(shared);
+  ScratchDir dir;
+  std::vector<dataset::Record> flask;
+  dataset::ForEachJsonl(shared + "/swebench/lite_test.jsonl", [&](dataset::Record&& r, size_t) {
+    if (r["repo"] == "pallets/flask") flask.push_back(std::move(r));
+    return true;
+  });
+  ASSERT_GE(flask.size(), 2u);
+  std::string lines;
+  for (const auto& r : flask) lines += dataset::DumpRecord(r) + "\n";
+  WriteFile(dir / "flask.jsonl", lines);
+  std::string name = dir.path() + "/flask.jsonl__style-3__fs-oracle";
+  for (size_t at; (at = name.find('/')) != std::string::npos;) name.replace(at, 1, "__");
+  dataset::Record done = flask[0];
+  done["text_inputs"] = "PREVIOUSLY DONE";
+  std::filesystem::create_directories(dir / "out");
+  WriteFile(dir / ("out/" + name + ".test.progress.jsonl"), dataset::DumpRecord(done) + "\n{\"instance_id\": \"torn");
+  std::string args = "make-dataset --dataset_name_or_path " + (dir / "flask.jsonl") + " --splits test --output_dir " +
+                     (dir / "out") + " --repos_dir " + shared + "/repos";
+  ASSERT_EQ(RunSweinfer(args, dir / "o", dir / "e"), 0) << ReadFile(dir / "e");
+  EXPECT_NE(ReadFile(dir / "e").find("torn last record"), std::string::npos) << ReadFile(dir / "e");
+  EXPECT_NE(ReadFile(dir / "e").find("Found 1 already processed instances"), std::string::npos);
+  auto ds = dataset::Dataset::Open(dir / ("out/" + name));
+  auto rows = ds.LoadSplit("test");
+  ASSERT_EQ(rows.size(), flask.size());
+  EXPECT_EQ(rows[0]["text"], "PREVIOUSLY DONE\n\n");
+  for (size_t i = 1; i < rows.size(); ++i) {
+    EXPECT_EQ(rows[i]["text"].get<std::string>().rfind("You will be provided", 0), 0u);
+  }
+}
+
+TEST(Cli, MakeDatasetClonesMissingRepositoriesFromBaseUrl) {
+  SWEINFER_REQUIRE_SHARED(shared);
+  ScratchDir dir;
+  // A "server" holding owner/name.git, reached through a file:// base URL (a full, non-shallow clone).
+  std::filesystem::create_directories(dir / "server/golden");
+  std::string cmd = "git clone -q --bare " + shared + "/conformance/synthetic/synthetic.bundle " +
+                    (dir / "server/golden/synthetic.git");
+  ASSERT_EQ(std::system(cmd.c_str()), 0);
+  std::filesystem::copy_file(shared + "/conformance/synthetic/instances.jsonl", dir / "flask.jsonl");
+  std::string args = "make-dataset --dataset_name_or_path " + (dir / "flask.jsonl") + " --splits test --output_dir " +
+                     (dir / "out") + " --clone_base_url file://" + (dir / "server") + " --output_format jsonl";
+  std::string env = "GITHUB_TOKEN=ghp_secret_never_printed XDG_CACHE_HOME=" + (dir / "cache") + " ";
+  std::string full = env + std::string(SWEINFER_BINARY) + " " + args + " >" + (dir / "o") + " 2>" + (dir / "e");
+  ASSERT_EQ(std::system(full.c_str()), 0) << ReadFile(dir / "e");
+  EXPECT_TRUE(std::filesystem::exists(dir / "cache/sweinfer/repos/golden__synthetic.git")) << ReadFile(dir / "e");
+  EXPECT_EQ(ReadFile(dir / "e").find("ghp_secret_never_printed"), std::string::npos);
+  EXPECT_EQ(ReadFile(dir / "cache/sweinfer/repos/golden__synthetic.git/config").find("ghp_secret"), std::string::npos);
+  // The four synthetic instances the reference fails on fail here too; the other eight are built.
+  std::string name = dir.path() + "/flask.jsonl__style-3__fs-oracle";
+  for (size_t at; (at = name.find('/')) != std::string::npos;) name.replace(at, 1, "__");
+  auto rows = dataset::ReadJsonl(dir / ("out/" + name + "/test.jsonl"));
+  ASSERT_EQ(rows.size(), 12u);
+  size_t built = 0;
+  for (const auto& r : rows) built += r["text"].is_string();
+  EXPECT_EQ(built, 8u);
 }
 
 }  // namespace

@@ -5,6 +5,7 @@
 #include <fstream>
 
 #include "dataset/jsonl.h"
+#include "dataset/parquet_writer.h"
 #include "git/repository.h"
 #include "http/http_client.h"
 #include "util/error.h"
@@ -68,7 +69,72 @@ std::string HttpProblem(const http::Response& r, const std::string& what, const 
   return what + ": HTTP " + std::to_string(r.status);
 }
 
+std::string Base64(const std::string& data) {
+  static const char* kAlphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  std::string out;
+  out.reserve((data.size() + 2) / 3 * 4);
+  size_t i = 0;
+  for (; i + 2 < data.size(); i += 3) {
+    uint32_t v = (static_cast<uint8_t>(data[i]) << 16) | (static_cast<uint8_t>(data[i + 1]) << 8) |
+                 static_cast<uint8_t>(data[i + 2]);
+    for (int k = 3; k >= 0; --k) out.push_back(kAlphabet[(v >> (6 * k)) & 63]);
+  }
+  if (i < data.size()) {
+    uint32_t v = static_cast<uint8_t>(data[i]) << 16;
+    if (i + 1 < data.size()) v |= static_cast<uint8_t>(data[i + 1]) << 8;
+    out.push_back(kAlphabet[(v >> 18) & 63]);
+    out.push_back(kAlphabet[(v >> 12) & 63]);
+    out.push_back(i + 1 < data.size() ? kAlphabet[(v >> 6) & 63] : '=');
+    out.push_back('=');
+  }
+  return out;
+}
+
+std::string TrimmedEndpoint(const HubOptions& o) {
+  std::string endpoint = o.endpoint;
+  while (!endpoint.empty() && endpoint.back() == '/') endpoint.pop_back();
+  return endpoint;
+}
+
 }  // namespace
+
+std::string PushDatasetToHub(const std::string& repo_id, const std::map<std::string, std::vector<Record>>& splits,
+                             const HubOptions& o) {
+  if (o.token.empty()) throw Error("pushing to the hub needs a token: set HF_TOKEN (or HUGGING_FACE_HUB_TOKEN)");
+  if (o.offline) throw Error("HF_HUB_OFFLINE=1 forbids pushing to the hub");
+  size_t slash = repo_id.find('/');
+  if (slash == std::string::npos) throw Error("hub repository must be owner/name, not '" + repo_id + "'");
+  const std::string endpoint = TrimmedEndpoint(o);
+  const std::vector<std::string> auth = {"Authorization: Bearer " + o.token};
+  http::Client client;
+  Record create{{"type", "dataset"}, {"name", repo_id.substr(slash + 1)}, {"organization", repo_id.substr(0, slash)}};
+  std::vector<std::string> json_headers = auth;
+  json_headers.push_back("Content-Type: application/json");
+  http::Response created = client.Send({"POST", endpoint + "/api/repos/create", json_headers, create.dump(), 60});
+  if (created.status != 200 && created.status != 201 && created.status != 409) {
+    throw Error(HttpProblem(created, "creating dataset repository " + repo_id, o));
+  }
+  std::string body = Record{{"key", "header"},
+                            {"value", Record{{"summary", "Upload dataset with sweinfer"}, {"description", ""}}}}
+                         .dump() +
+                     "\n";
+  for (const auto& [split, records] : splits) {
+    Record file{{"key", "file"},
+                {"value", Record{{"content", Base64(WriteParquetBytes(records))},
+                                 {"path", "data/" + split + "-00000-of-00001.parquet"},
+                                 {"encoding", "base64"}}}};
+    body += file.dump() + "\n";
+  }
+  std::vector<std::string> ndjson_headers = auth;
+  ndjson_headers.push_back("Content-Type: application/x-ndjson");
+  http::Response commit =
+      client.Send({"POST", endpoint + "/api/datasets/" + repo_id + "/commit/" + o.revision, ndjson_headers, body, 600});
+  if (commit.status != 200 && commit.status != 201) {
+    throw Error(HttpProblem(commit, "uploading to dataset repository " + repo_id, o));
+  }
+  Record answer = ParseRecord(commit.body.empty() ? "{}" : commit.body, "hub commit answer");
+  return answer.value("commitUrl", endpoint + "/datasets/" + repo_id);
+}
 
 HubOptions HubOptionsFromEnvironment() {
   HubOptions o;
@@ -81,7 +147,7 @@ HubOptions HubOptionsFromEnvironment() {
     std::string base = Env("XDG_CACHE_HOME").empty() ? Env("HOME") + "/.cache" : Env("XDG_CACHE_HOME");
     o.hub_cache = base + "/huggingface/hub";
   }
-  o.token = Env("HF_TOKEN");
+  o.token = !Env("HF_TOKEN").empty() ? Env("HF_TOKEN") : Env("HUGGING_FACE_HUB_TOKEN");
   std::string offline = Env("HF_HUB_OFFLINE");
   o.offline = offline == "1" || offline == "true" || offline == "TRUE" || offline == "yes";
   return o;
@@ -108,8 +174,7 @@ std::string FetchHubDataset(const std::string& repo_id, const HubOptions& o) {
     }
     return snapshot.string();
   }
-  std::string endpoint = o.endpoint;
-  while (!endpoint.empty() && endpoint.back() == '/') endpoint.pop_back();
+  const std::string endpoint = TrimmedEndpoint(o);
   std::vector<std::string> headers;
   if (!o.token.empty()) headers.push_back("Authorization: Bearer " + o.token);
   http::Client client;

@@ -5,7 +5,11 @@
 // cache only. Returns the snapshot directory, which Dataset::Open reads like any local folder.
 #pragma once
 
+#include <map>
 #include <string>
+#include <vector>
+
+#include "dataset/jsonl.h"
 
 namespace sweinfer::dataset {
 
@@ -20,6 +24,12 @@ struct HubOptions {
 HubOptions HubOptionsFromEnvironment();
 // Whether a dataset argument names a hub dataset rather than a local path.
 bool LooksLikeHubName(const std::string& name_or_path);
+// Uploads splits as data/{split}-00000-of-00001.parquet to the dataset repository `repo_id`
+// through the hub's HTTP API (creating the repository when needed), in one commit. Needs a token.
+// Returns the commit URL the hub reports.
+std::string PushDatasetToHub(const std::string& repo_id, const std::map<std::string, std::vector<Record>>& splits,
+                             const HubOptions& options);
+
 // Downloads (or finds in the cache) the parquet files of `repo_id`; throws Error with the reason.
 std::string FetchHubDataset(const std::string& repo_id, const HubOptions& options);
 

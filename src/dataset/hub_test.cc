@@ -8,6 +8,7 @@
 #include <thread>
 
 #include "dataset/dataset.h"
+#include "dataset/parquet_reader.h"
 #include "test_support.h"
 #include "util/error.h"
 
@@ -97,6 +98,67 @@ TEST(Hub, ClearErrorsForMissingDatasetsAndOfflineMisses) {
   } catch (const Error& e) {
     EXPECT_NE(std::string(e.what()).find("HF_HUB_OFFLINE"), std::string::npos) << e.what();
   }
+}
+
+std::string DecodeBase64(const std::string& in) {
+  std::string out;
+  uint32_t buffer = 0;
+  int bits = 0;
+  for (char c : in) {
+    int v = c >= 'A' && c <= 'Z' ? c - 'A' : c >= 'a' && c <= 'z' ? c - 'a' + 26 : c >= '0' && c <= '9' ? c - '0' + 52
+            : c == '+' ? 62 : c == '/' ? 63 : -1;
+    if (v < 0) continue;
+    buffer = (buffer << 6) | v;
+    bits += 6;
+    if (bits >= 8) {
+      bits -= 8;
+      out.push_back(static_cast<char>((buffer >> bits) & 0xFF));
+    }
+  }
+  return out;
+}
+
+TEST(Hub, PushesSplitsAsParquetInOneCommit) {
+  httplib::Server server;
+  std::string create_body, commit_body, auth;
+  server.Post("/api/repos/create", [&](const httplib::Request& req, httplib::Response& res) {
+    create_body = req.body;
+    auth = req.get_header_value("Authorization");
+    res.status = 409;  // already exists: fine
+  });
+  server.Post("/api/datasets/me/prompts/commit/main", [&](const httplib::Request& req, httplib::Response& res) {
+    commit_body = req.body;
+    res.set_content(R"({"commitUrl": "http://hub/datasets/me/prompts/commit/abc"})", "application/json");
+  });
+  int port = server.bind_to_any_port("127.0.0.1");
+  std::thread t([&] { server.listen_after_bind(); });
+  while (!server.is_running()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  HubOptions o;
+  o.endpoint = "http://127.0.0.1:" + std::to_string(port);
+  o.token = "hf_push_token_9876";
+  std::map<std::string, std::vector<Record>> splits{{"test", {Record{{"instance_id", "a"}, {"text", "hello"}}}},
+                                                    {"train", {Record{{"instance_id", "b"}, {"text", "bye"}}}}};
+  std::string url = PushDatasetToHub("me/prompts", splits, o);
+  server.stop();
+  t.join();
+  EXPECT_EQ(url, "http://hub/datasets/me/prompts/commit/abc");
+  EXPECT_EQ(auth, "Bearer hf_push_token_9876");
+  EXPECT_EQ(ParseRecord(create_body, "create")["type"], "dataset");
+  std::vector<Record> lines;
+  size_t start = 0;
+  while (start < commit_body.size()) {
+    size_t nl = commit_body.find('\n', start);
+    lines.push_back(ParseRecord(commit_body.substr(start, nl - start), "commit"));
+    start = nl + 1;
+  }
+  ASSERT_EQ(lines.size(), 3u);
+  EXPECT_EQ(lines[0]["key"], "header");
+  EXPECT_EQ(lines[1]["value"]["path"], "data/test-00000-of-00001.parquet");
+  auto rows = ReadParquetBytes(DecodeBase64(lines[1]["value"]["content"].get<std::string>()), "pushed");
+  ASSERT_EQ(rows.size(), 1u);
+  EXPECT_EQ(rows[0]["text"], "hello");
+  o.token.clear();
+  EXPECT_THROW(PushDatasetToHub("me/prompts", splits, o), Error);
 }
 
 TEST(Hub, TellsHubNamesFromPaths) {

@@ -13,6 +13,7 @@
 #include <unordered_map>
 
 #include "dataset/dataset.h"
+#include "dataset/hub.h"
 #include "patch/unified_diff.h"
 #include "text/python_str.h"
 #include "util/error.h"
@@ -235,11 +236,16 @@ int RunMakeDataset(const MakeDatasetOptions& o) {
   }
   auto format = dataset::ParseOutputFormat(o.output_format);
   if (!format) throw Error("--output_format must be arrow, jsonl or parquet, not '" + o.output_format + "'");
-  if (o.output_dir.empty()) throw Error("--output_dir is required");
-  fs::create_directories(o.output_dir);
-  const std::string output = (fs::path(o.output_dir) / MakeDatasetOutputName(o)).string();
+  if (o.output_dir.empty() && !o.push_to_hub_user) throw Error("--output_dir is required");
+  dataset::HubOptions hub = dataset::HubOptionsFromEnvironment();
+  if (o.push_to_hub_user && hub.token.empty()) {
+    throw Error("Must provide HF_TOKEN (or HUGGING_FACE_HUB_TOKEN) to push to the Hub");
+  }
+  const std::string output_dir = o.output_dir.empty() ? "." : o.output_dir;
+  fs::create_directories(output_dir);
+  const std::string output = (fs::path(output_dir) / MakeDatasetOutputName(o)).string();
   for (const auto& split : o.splits) {
-    if (dataset::DatasetHasSplit(output, *format, split)) {
+    if (!o.push_to_hub_user && dataset::DatasetHasSplit(output, *format, split)) {
       std::fprintf(stderr, "%s already exists for split %s. Aborting\n", fs::absolute(output).c_str(), split.c_str());
       return 0;
     }
@@ -367,7 +373,12 @@ int RunMakeDataset(const MakeDatasetOptions& o) {
   for (const auto& [split, rows] : finished) {
     if (!o.quiet) std::fprintf(stderr, "Found %zu %s instances\n", rows.size(), split.c_str());
   }
-  dataset::WriteDataset(output, *format, finished);
+  if (o.push_to_hub_user) {
+    std::string url = dataset::PushDatasetToHub(*o.push_to_hub_user + "/" + MakeDatasetOutputName(o), finished, hub);
+    if (!o.quiet) std::fprintf(stderr, "Pushed to %s\n", url.c_str());
+  } else {
+    dataset::WriteDataset(output, *format, finished);
+  }
   for (const auto& split : o.splits) fs::remove(output + "." + split + ".progress.jsonl");
   if (!o.quiet) {
     std::fprintf(stderr, "Finished saving to %s (%zu instance%s failed)\n", output.c_str(), failures,

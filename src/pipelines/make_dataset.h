@@ -53,6 +53,7 @@ struct MakeDatasetOptions {
   std::optional<std::string> tokenizer_name;
   RepositorySource repositories;
   int num_workers = 0;  // 0: one per core
+  std::optional<std::string> push_to_hub_user;  // upload as {user}/{output name} instead of writing
   std::string output_format = "arrow";  // the reference's save_to_disk layout; or jsonl, parquet
   bool quiet = false;
 };
