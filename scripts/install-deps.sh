@@ -6,7 +6,7 @@ packages=(
   build-essential cmake ninja-build pkg-config ccache git clang
   libgit2-dev libpcre2-dev libicu-dev nlohmann-json3-dev libcli11-dev
   libzstd-dev libsnappy-dev zlib1g-dev libgtest-dev libgmock-dev libbenchmark-dev
-  libcurl4-openssl-dev libcpp-httplib-dev
+  libcurl4-openssl-dev libcpp-httplib-dev libsentencepiece-dev libssl-dev
 )
 # Independent Parquet/Arrow readers for the tests (npm registry); tests skip without them.
 here=$(cd "$(dirname "$0")/.." && pwd)
