@@ -11,6 +11,7 @@
 #include "dataset/dataset.h"
 #include "patch/extract.h"
 #include "pipelines/make_dataset.h"
+#include "pipelines/tokenize_dataset.h"
 #include "util/error.h"
 
 namespace {
@@ -80,6 +81,30 @@ int ExtractDiffCommand(bool jsonl, const std::string& field, bool repair, bool m
   return 0;
 }
 
+int EncodeCommand(const std::string& name, const tokenizer::TokenizerOptions& files, const std::string& field, bool raw,
+                  bool allow_special) {
+  auto tok = tokenizer::LoadTokenizer(name, files);
+  auto ids = [&](const std::string& text) { return allow_special ? tok->EncodeWithSpecials(text) : tok->Encode(text); };
+  if (raw) {
+    std::string input((std::istreambuf_iterator<char>(std::cin)), std::istreambuf_iterator<char>());
+    std::cout << dataset::Record(ids(input)).dump() << '\n';
+    return 0;
+  }
+  std::string line;
+  size_t n = 0;
+  while (std::getline(std::cin, line)) {
+    ++n;
+    if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
+    dataset::Record r = dataset::ParseRecord(line, "<stdin>:" + std::to_string(n));
+    if (!r.contains(field) || !r[field].is_string()) {
+      throw Error("<stdin>:" + std::to_string(n) + ": no string field '" + field + "'");
+    }
+    r["ids"] = ids(r[field].get<std::string>());
+    std::cout << dataset::DumpRecord(r) << '\n';
+  }
+  return 0;
+}
+
 int DatasetInfoCommand(const std::string& path) {
   auto ds = dataset::Dataset::Open(path);
   for (const auto& split : ds.SplitNames()) {
@@ -140,7 +165,10 @@ int main(int argc, char** argv) {
       ->check(CLI::IsMember({"oracle", "bm25", "all", "none"}));
   make->add_option("--k", md.k, "Maximum number of retrieved files");
   make->add_option("--max_context_len", md.max_context_len, "Token budget for retrieved files");
-  make->add_option("--tokenizer_name", md.tokenizer_name, "Tokenizer for --max_context_len");
+  make->add_option("--tokenizer_name", md.tokenizer_name, "Tokenizer for --max_context_len")
+      ->check(CLI::IsMember({"cl100k", "o200k", "llama"}));
+  make->add_option("--tiktoken_dir", md.tokenizer_files.tiktoken_dir, "Directory of .tiktoken rank files");
+  make->add_option("--tokenizer_path", md.tokenizer_files.tokenizer_path, "Llama tokenizer.model (or its directory)");
   make->add_option("--repos_dir", repos_dir, "Directory of owner__name(.git) clones");
   make->add_option("--clone_base_url", md.repositories.clone_base_url, "Where missing repositories are cloned from");
   make->add_option("--num_workers", md.num_workers, "Parallel workers (default: cores)");
@@ -170,6 +198,30 @@ int main(int argc, char** argv) {
       ->check(CLI::IsMember({"arrow", "jsonl", "parquet"}));
   convert->add_option("--splits", conv_splits)->expected(1, -1);
 
+  // tokenize
+  pipelines::TokenizeOptions tk;
+  auto* tokenize = app.add_subcommand("tokenize", "Token ids for a text dataset (tokenize_dataset)");
+  tokenize->add_option("--dataset_name_or_path", tk.dataset_name_or_path, "Text dataset (make-dataset output)")->required();
+  tokenize->add_option("--output_dir", tk.output_dir, "Where {dataset}__tok-{tokenizer} goes")->required();
+  tokenize->add_option("--tokenizer_name", tk.tokenizer_name, "cl100k, o200k or llama")
+      ->check(CLI::IsMember({"cl100k", "o200k", "p50k", "r50k", "llama"}));
+  tokenize->add_option("--tokenizer_path", tk.tokenizer_files.tokenizer_path, "Llama tokenizer.model (or its directory)");
+  tokenize->add_option("--tiktoken_dir", tk.tokenizer_files.tiktoken_dir, "Directory of .tiktoken rank files");
+  tokenize->add_option("--num_proc", tk.num_proc, "Threads (default: cores)");
+  tokenize->add_option("--splits", tk.splits, "Splits (default: all; a single file is 'test')")->expected(1, -1);
+
+  // encode
+  std::string enc_name = "cl100k", enc_field = "text";
+  tokenizer::TokenizerOptions enc_files;
+  bool enc_raw = false, enc_special = false;
+  auto* encode = app.add_subcommand("encode", "Token ids of JSONL records (or raw text) on stdin");
+  encode->add_option("--tokenizer_name", enc_name, "cl100k, o200k, p50k, r50k or llama");
+  encode->add_option("--tokenizer_path", enc_files.tokenizer_path, "Llama tokenizer.model (or its directory)");
+  encode->add_option("--tiktoken_dir", enc_files.tiktoken_dir, "Directory of .tiktoken rank files");
+  encode->add_option("--field", enc_field, "Field to encode (JSONL mode)");
+  encode->add_flag("--raw", enc_raw, "stdin is plain text: print one JSON id list");
+  encode->add_flag("--allow_special", enc_special, "Encode special tokens as their ids");
+
   // Capabilities that later work fills in: they say so and exit 2.
   struct Pending {
     const char* name;
@@ -178,8 +230,6 @@ int main(int argc, char** argv) {
   std::vector<std::pair<CLI::App*, Pending>> pending;
   for (Pending p : {Pending{"retrieve", "BM25 retrieval (bm25_retrieval)"},
                     Pending{"eval-retrieval", "recall of retrieval results (eval_retrieval)"},
-                    Pending{"tokenize", "token ids for a dataset (tokenize_dataset)"},
-                    Pending{"encode", "token ids of JSONL or text on stdin"},
                     Pending{"run-api", "completions from API providers (run_api)"},
                     Pending{"run-llama", "in-process Llama inference (run_llama)"},
                     Pending{"run-live", "patches for open GitHub issues (run_live)"}}) {
@@ -206,6 +256,13 @@ int main(int argc, char** argv) {
       return pipelines::RunMakeDataset(md);
     }
     if (*extract) return ExtractDiffCommand(ed_jsonl, ed_field, ed_repair, ed_minimal);
+    if (*tokenize) {
+      tk.quiet = quiet;
+      std::string out = pipelines::RunTokenize(tk);
+      if (!quiet) std::fprintf(stderr, "wrote %s\n", out.c_str());
+      return 0;
+    }
+    if (*encode) return EncodeCommand(enc_name, enc_files, enc_field, enc_raw, enc_special);
     if (*info) return DatasetInfoCommand(info_path);
     if (*convert) return ConvertDatasetCommand(conv_path, conv_out, conv_format, conv_splits);
     for (auto& [sub, p] : pending) {

@@ -7,7 +7,12 @@
 
 #include "dataset/dataset.h"
 #include "dataset/jsonl.h"
+#include "git/repository.h"
+#include "pipelines/make_dataset.h"
+#include "prompt/styles.h"
 #include "test_support.h"
+#include "text/python_str.h"
+#include "tokenizer/tokenizer.h"
 
 namespace sweinfer {
 namespace {
@@ -196,6 +201,79 @@ TEST(Cli, MakeDatasetClonesMissingRepositoriesFromBaseUrl) {
   size_t built = 0;
   for (const auto& r : rows) built += r["text"].is_string();
   EXPECT_EQ(built, 8u);
+}
+
+}  // namespace
+}  // namespace sweinfer
+
+namespace sweinfer {
+namespace {
+
+// make-dataset --file_source bm25 --max_context_len 13000 --tokenizer_name cl100k: every prompt is
+// within budget, and no further retrieved file would have fitted.
+TEST(Cli, MakeDatasetPacksRetrievedFilesUnderTheTokenBudget) {
+  SWEINFER_REQUIRE_SHARED(shared);
+  ScratchDir dir;
+  std::string lines;
+  dataset::ForEachJsonl(shared + "/swebench/lite_test.jsonl", [&](dataset::Record&& r, size_t) {
+    std::string repo = r["repo"];
+    if (repo == "psf/requests" || repo == "pallets/flask" || repo == "mwaskom/seaborn" || repo == "pytest-dev/pytest") {
+      lines += dataset::DumpRecord(r) + "\n";
+    }
+    return true;
+  });
+  WriteFile(dir / "four.jsonl", lines);
+  const int kBudget = 13000;
+  std::string retrieval = shared + "/conformance/retrieval/swebench_visible.retrieval.jsonl";
+  std::string args = "make-dataset --dataset_name_or_path " + (dir / "four.jsonl") + " --splits test --output_dir " +
+                     (dir / "out") + " --file_source bm25 --retrieval_file " + retrieval +
+                     " --k 20 --max_context_len 13000 --tokenizer_name cl100k --tiktoken_dir " + shared +
+                     "/tokenizers --repos_dir " + shared + "/repos --output_format jsonl --quiet";
+  ASSERT_EQ(RunSweinfer(args, dir / "o", dir / "e"), 0) << ReadFile(dir / "e");
+  std::string name = dir.path() + "/four.jsonl__style-3__fs-bm25__k-20__mcc-13000-cl100k";
+  for (size_t at; (at = name.find('/')) != std::string::npos;) name.replace(at, 1, "__");
+  auto rows = dataset::ReadJsonl(dir / ("out/" + name + "/test.jsonl"));
+  ASSERT_FALSE(rows.empty());
+  tokenizer::TokenizerOptions o;
+  o.tiktoken_dir = shared + "/tokenizers";
+  auto tok = tokenizer::LoadTokenizer("cl100k", o);
+  std::map<std::string, std::vector<std::string>> hits;
+  dataset::ForEachJsonl(retrieval, [&](dataset::Record&& r, size_t) {
+    for (const auto& h : r["hits"]) {
+      if (hits[r["instance_id"]].size() < 20) hits[r["instance_id"]].push_back(h["docid"]);
+    }
+    return true;
+  });
+  size_t checked = 0, with_files = 0, max_tokens = 0;
+  for (const auto& row : rows) {
+    ASSERT_TRUE(row["text"].is_string()) << row["instance_id"];
+    std::string text = row["text"];
+    size_t tokens = tok->Encode(text).size();
+    max_tokens = std::max(max_tokens, tokens);
+    EXPECT_LT(tokens, static_cast<size_t>(kBudget)) << row["instance_id"];
+    // Rebuild the reference's running total from the files present and check the excluded ones.
+    auto repo = git::Repository::Open(shared + "/repos/" +
+                                      std::string(row["repo"]).replace(std::string(row["repo"]).find('/'), 1, "__") + ".git");
+    auto tree = repo.Snapshot(row["base_commit"].get<std::string>());
+    std::vector<std::string> included, excluded;
+    for (const auto& path : hits[row["instance_id"]]) {
+      (text.find("[start of " + path + "]\n") != std::string::npos ? included : excluded).push_back(path);
+    }
+    with_files += !included.empty();
+    pipelines::InstancePrompt none = pipelines::BuildInstancePrompt(tree, row, prompt::PromptStyle::kStyle3,
+                                                                    pipelines::FileSource::kNone);
+    size_t total = tok->Encode(*none.text_inputs).size();
+    auto file_tokens = [&](const std::string& path) {
+      std::string content = text::UniversalNewlines(*tree.ReadFile(path).bytes);
+      return tok->Encode(prompt::MakeCodeText({{path, content}})).size();
+    };
+    for (const auto& path : included) total += file_tokens(path);
+    EXPECT_LT(total, static_cast<size_t>(kBudget));
+    for (const auto& path : excluded) EXPECT_GE(total + file_tokens(path), static_cast<size_t>(kBudget)) << path;
+    ++checked;
+  }
+  std::printf("budget 13000 (cl100k): %zu prompts checked, %zu with retrieved files, largest %zu tokens\n", checked,
+              with_files, max_tokens);
 }
 
 }  // namespace

@@ -7,6 +7,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <random>
 #include <thread>
@@ -89,7 +90,8 @@ bool IsTestPath(std::string_view path) {
 }  // namespace
 
 InstancePrompt BuildInstancePrompt(const git::TreeSnapshot& tree, const Record& instance, prompt::PromptStyle style,
-                                   FileSource source, const std::vector<std::string>& hits) {
+                                   FileSource source, const std::vector<std::string>& hits,
+                                   const ContextBudget* budget) {
   InstancePrompt result;
   try {
     prompt::PromptInputs inputs;
@@ -127,6 +129,30 @@ InstancePrompt BuildInstancePrompt(const git::TreeSnapshot& tree, const Record& 
         });
         break;
       case FileSource::kNone: break;
+    }
+    if (budget) {
+      // create_instance: the prompt without files, then each retrieved file in rank order while
+      // the running total stays strictly under the budget.
+      const tokenizer::Tokenizer& tok = *budget->tokenizer;
+      const bool llama = tok.name() == "llama";
+      auto count = [&](const std::string& text) {
+        return static_cast<int64_t>(llama ? tok.EncodeWithSpecials(text).size() : tok.Encode(text).size());
+      };
+      prompt::PromptInputs base = inputs;
+      base.file_contents.clear();
+      int64_t total = count(prompt::BuildPrompt(style, base));
+      prompt::FileContents included;
+      for (const auto& path : hits) {
+        auto it = inputs.file_contents.find(path);
+        if (it == inputs.file_contents.end()) continue;
+        std::string code = prompt::MakeCodeText({{path, it->second}});
+        int64_t n = llama ? static_cast<int64_t>(tokenizer::LlamaIdsWithoutLeadingSpace(tok, code).size()) : count(code);
+        if (total + n < budget->max_tokens) {
+          included[path] = it->second;
+          total += n;
+        }
+      }
+      inputs.file_contents = std::move(included);
     }
     try {
       result.text_inputs = prompt::BuildPrompt(style, inputs);
@@ -230,9 +256,11 @@ int RunMakeDataset(const MakeDatasetOptions& o) {
     throw Error("Cannot use k with oracle or all file sources");
   }
   if (o.file_source == FileSource::kBm25 && !o.retrieval_file) throw Error("--file_source bm25 needs --retrieval_file");
+  std::unique_ptr<tokenizer::Tokenizer> budget_tokenizer;
+  ContextBudget budget;
   if (o.max_context_len) {
-    throw Error("--max_context_len is not ready yet: it needs the tokenizers (cl100k/o200k/llama), which are not "
-                "implemented in this build");
+    budget_tokenizer = tokenizer::LoadTokenizer(*o.tokenizer_name, o.tokenizer_files);
+    budget = {budget_tokenizer.get(), *o.max_context_len};
   }
   auto format = dataset::ParseOutputFormat(o.output_format);
   if (!format) throw Error("--output_format must be arrow, jsonl or parquet, not '" + o.output_format + "'");
@@ -312,7 +340,8 @@ int RunMakeDataset(const MakeDatasetOptions& o) {
             }
           }
           git::TreeSnapshot tree = repo->Snapshot(StringField(inst, "base_commit"));
-          built = BuildInstancePrompt(tree, inst, o.prompt_style, o.file_source, instance_hits);
+          built = BuildInstancePrompt(tree, inst, o.prompt_style, o.file_source, instance_hits,
+                                      o.max_context_len ? &budget : nullptr);
         } catch (const Error& e) {
           built.text_inputs.reset();
           built.error = e.what();

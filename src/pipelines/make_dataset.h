@@ -11,6 +11,7 @@
 #include "dataset/jsonl.h"
 #include "git/repository.h"
 #include "prompt/styles.h"
+#include "tokenizer/tokenizer.h"
 
 namespace sweinfer::pipelines {
 
@@ -25,11 +26,18 @@ struct InstancePrompt {
   std::vector<std::string> context_files;   // code files used, sorted
 };
 
+// A token budget for the context files (--max_context_len): retrieved files are taken in rank
+// order while the prompt stays under `max_tokens`, counted with `tokenizer`.
+struct ContextBudget {
+  const tokenizer::Tokenizer* tokenizer = nullptr;
+  int64_t max_tokens = 0;
+};
+
 // Builds one instance's prompt from the tree at its base commit. `hits` are the retrieved paths
 // (bm25 only). Never throws for problems of the instance itself; they end up in `error`.
 InstancePrompt BuildInstancePrompt(const git::TreeSnapshot& tree, const dataset::Record& instance,
                                    prompt::PromptStyle style, FileSource source,
-                                   const std::vector<std::string>& hits = {});
+                                   const std::vector<std::string>& hits = {}, const ContextBudget* budget = nullptr);
 
 // Where repositories come from: a directory of clones, else clones cached under cache_dir.
 struct RepositorySource {
@@ -51,6 +59,7 @@ struct MakeDatasetOptions {
   std::optional<int> k;
   std::optional<int> max_context_len;
   std::optional<std::string> tokenizer_name;
+  tokenizer::TokenizerOptions tokenizer_files;
   RepositorySource repositories;
   int num_workers = 0;  // 0: one per core
   std::optional<std::string> push_to_hub_user;  // upload as {user}/{output name} instead of writing
