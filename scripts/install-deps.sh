@@ -10,7 +10,7 @@ packages=(
 )
 # Independent Parquet/Arrow readers for the tests (npm registry); tests skip without them.
 here=$(cd "$(dirname "$0")/.." && pwd)
-if command -v npm >/dev/null 2>&1 && [ ! -d "$here/tools/js/node_modules/hyparquet" ]; then
+if command -v npm >/dev/null 2>&1 && { [ ! -d "$here/tools/js/node_modules/hyparquet" ] || [ ! -d "$here/tools/js/node_modules/js-tiktoken" ]; }; then
   (cd "$here/tools/js" && timeout 300 npm install --no-audit --no-fund --loglevel=error >/dev/null 2>&1) ||
     echo "warning: npm install in tools/js failed; tests that use hyparquet/apache-arrow will skip" >&2
 fi
