@@ -12,6 +12,7 @@
 #include "http/http_client.h"
 #include "text/python_str.h"
 #include "tokenizer/bpe.h"
+#include "tokenizer/hf_tokenizer.h"
 #include "util/error.h"
 
 namespace sweinfer::tokenizer {
@@ -174,8 +175,13 @@ std::unique_ptr<Tokenizer> LoadTokenizer(const std::string& name, const Tokenize
                   "$SWEINFER_LLAMA_TOKENIZER");
     }
     std::error_code ec;
-    if (fs::is_directory(path, ec)) path = (fs::path(path) / "tokenizer.model").string();
+    if (fs::is_directory(path, ec)) {
+      // tokenizer.model first; a Hugging Face tokenizer.json when there is none.
+      fs::path model = fs::path(path) / "tokenizer.model", json = fs::path(path) / "tokenizer.json";
+      path = (fs::is_regular_file(model, ec) || !fs::is_regular_file(json, ec) ? model : json).string();
+    }
     if (!fs::is_regular_file(path, ec)) throw Error("tokenizer model '" + path + "' does not exist");
+    if (fs::path(path).extension() == ".json") return LoadHfTokenizer(path, "llama");
     return std::make_unique<SentencePieceAdapter>(path);
   }
   auto spec = FindBpeEncoding(name);

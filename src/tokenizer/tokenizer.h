@@ -30,7 +30,7 @@ class Tokenizer {
 
 struct TokenizerOptions {
   std::string tiktoken_dir;     // first place to look for .tiktoken files
-  std::string tokenizer_path;   // Llama: tokenizer.model file or a directory holding one
+  std::string tokenizer_path;   // Llama: tokenizer.model or tokenizer.json, or a directory holding one
   bool allow_download = true;
 };
 
