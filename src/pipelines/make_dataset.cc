@@ -16,6 +16,7 @@
 #include "dataset/dataset.h"
 #include "dataset/hub.h"
 #include "patch/unified_diff.h"
+#include "retrieval/documents.h"
 #include "text/python_str.h"
 #include "util/error.h"
 #include "util/progress.h"
@@ -72,21 +73,6 @@ bool IsReadmeName(const std::string& name) {
   return prefix == "readme";
 }
 
-// is_test from the reference: words split on ' ', '_', '/', '.'.
-bool IsTestPath(std::string_view path) {
-  std::string lower(path);
-  std::transform(lower.begin(), lower.end(), lower.begin(), [](unsigned char c) { return std::tolower(c); });
-  size_t start = 0;
-  while (start <= lower.size()) {
-    size_t end = lower.find_first_of(" _/.", start);
-    if (end == std::string::npos) end = lower.size();
-    std::string_view word(lower.data() + start, end - start);
-    if (word == "test" || word == "tests" || word == "testing") return true;
-    start = end + 1;
-  }
-  return false;
-}
-
 }  // namespace
 
 InstancePrompt BuildInstancePrompt(const git::TreeSnapshot& tree, const Record& instance, prompt::PromptStyle style,
@@ -119,7 +105,7 @@ InstancePrompt BuildInstancePrompt(const git::TreeSnapshot& tree, const Record& 
       case FileSource::kAll:
         // ingest_directory_contents: every non-test *.py file; undecodable files become a marker.
         tree.ForEachFile([&](const std::string& path, const std::string&) {
-          if (path.size() < 3 || path.compare(path.size() - 3, 3, ".py") != 0 || IsTestPath(path)) return;
+          if (path.size() < 3 || path.compare(path.size() - 3, 3, ".py") != 0 || retrieval::IsTestPath(path)) return;
           git::FileRead read = tree.ReadFile(path);
           if (!read.bytes || text::Utf8Error(*read.bytes)) {
             inputs.file_contents[path] = "[BINARY DATA FILE]";

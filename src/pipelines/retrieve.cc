@@ -1,0 +1,375 @@
+#include "pipelines/retrieve.h"
+
+#include <atomic>
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <set>
+#include <thread>
+#include <unordered_map>
+
+#include "dataset/dataset.h"
+#include "retrieval/analyzer.h"
+#include "retrieval/bm25.h"
+#include "retrieval/documents.h"
+#include "text/py_regex.h"
+#include "text/python_str.h"
+#include "util/error.h"
+#include "util/progress.h"
+
+namespace sweinfer::pipelines {
+
+namespace fs = std::filesystem;
+using dataset::Record;
+using retrieval::TermCounts;
+
+namespace {
+
+constexpr size_t kMaxClauses = 1024;  // Lucene's default maxClauseCount
+
+TermCounts CountTerms(retrieval::Analyzer& analyzer, retrieval::TermDictionary& dictionary, std::string_view text) {
+  std::unordered_map<std::string, uint32_t> counts;
+  uint32_t length = 0;
+  analyzer.Analyze(text, [&](const std::string& term) {
+    ++counts[term];
+    ++length;
+  });
+  TermCounts out;
+  out.length = length;
+  out.terms.reserve(counts.size());
+  for (const auto& [term, tf] : counts) out.terms.push_back({dictionary.Intern(term), tf});
+  std::sort(out.terms.begin(), out.terms.end());
+  return out;
+}
+
+// Analysed blob contents of one repository, in memory and in an append-only file on disk.
+class BlobCache {
+ public:
+  BlobCache(const std::string& path, retrieval::TermDictionary& dictionary) : dictionary_(dictionary) {
+    writer_ = std::make_unique<dataset::JsonlWriter>(path, "blob", dataset::FsyncPolicy::kOnClose);
+    for (const auto& r : writer_->existing_records()) {
+      if (!r.contains("blob") || !r.contains("terms") || !r["terms"].is_array()) continue;
+      auto counts = std::make_shared<TermCounts>();
+      counts->length = r.value("length", 0u);
+      for (const auto& t : r["terms"]) counts->terms.push_back({dictionary_.Intern(t[0].get<std::string>()), t[1].get<uint32_t>()});
+      std::sort(counts->terms.begin(), counts->terms.end());
+      blobs_[r["blob"].get<std::string>()] = counts;
+    }
+    loaded_ = blobs_.size();
+  }
+  std::shared_ptr<const TermCounts> Find(const std::string& blob) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    auto it = blobs_.find(blob);
+    return it == blobs_.end() ? nullptr : it->second;
+  }
+  std::shared_ptr<const TermCounts> Add(const std::string& blob, TermCounts counts) {
+    auto shared = std::make_shared<TermCounts>(std::move(counts));
+    Record terms = Record::array();
+    for (const auto& [id, tf] : shared->terms) terms.push_back(Record::array({dictionary_.TermOf(id), tf}));
+    writer_->Append(Record{{"blob", blob}, {"length", shared->length}, {"terms", std::move(terms)}});
+    std::lock_guard<std::mutex> lock(mutex_);
+    return blobs_.emplace(blob, shared).first->second;
+  }
+  size_t loaded() const { return loaded_; }
+
+ private:
+  retrieval::TermDictionary& dictionary_;
+  std::unique_ptr<dataset::JsonlWriter> writer_;
+  std::mutex mutex_;
+  std::unordered_map<std::string, std::shared_ptr<const TermCounts>> blobs_;
+  size_t loaded_ = 0;
+};
+
+std::string DatasetName(const std::string& name_or_path) {
+  fs::path p(name_or_path);
+  std::error_code ec;
+  if (fs::is_regular_file(p, ec)) return p.stem().string();
+  std::string s = name_or_path;
+  while (!s.empty() && s.back() == '/') s.pop_back();
+  return fs::path(s).filename().string();
+}
+
+size_t CodePoints(std::string_view s) {
+  size_t n = 0;
+  for (unsigned char c : s) n += (c & 0xC0) != 0x80;
+  return n;
+}
+
+std::string CodePointPrefix(const std::string& s, size_t n) {
+  size_t count = 0, pos = 0;
+  while (pos < s.size() && count < n) {
+    text::NextCodePoint(s, pos);
+    ++count;
+  }
+  return s.substr(0, pos);
+}
+
+}  // namespace
+
+RetrieveSummary RunRetrieve(const RetrieveOptions& o) {
+  retrieval::DocumentEncoding encoding;
+  if (!retrieval::ParseDocumentEncoding(o.document_encoding_style, encoding)) {
+    throw Error("unknown --document_encoding_style '" + o.document_encoding_style + "'");
+  }
+  if (encoding != retrieval::DocumentEncoding::kFileNameAndContents) {
+    throw Error("--document_encoding_style " + o.document_encoding_style +
+                " is not implemented yet (it needs a Python docstring extractor); file_name_and_contents is");
+  }
+  dataset::Dataset ds = dataset::Dataset::Open(o.dataset_name_or_path);
+  std::vector<Record> instances;
+  for (const auto& split : o.splits) {
+    if (!ds.HasSplit(split)) {
+      std::string known;
+      for (const auto& s : ds.SplitNames()) known += (known.empty() ? "" : ", ") + s;
+      throw Error("Unknown splits {'" + split + "'}; the dataset has: " + known);
+    }
+    auto rows = ds.LoadSplit(split);
+    if (o.shard_id) {
+      // datasets' Dataset.shard(num_shards, index) with contiguous shards.
+      size_t n = rows.size(), shards = static_cast<size_t>(o.num_shards), i = static_cast<size_t>(*o.shard_id);
+      if (o.num_shards <= 0 || *o.shard_id < 0 || i >= shards) throw Error("--shard_id must be in [0, num_shards)");
+      size_t div = n / shards, mod = n % shards;
+      size_t start = div * i + std::min(i, mod), end = start + div + (i < mod ? 1 : 0);
+      rows = std::vector<Record>(rows.begin() + start, rows.begin() + end);
+    }
+    for (auto& r : rows) instances.push_back(std::move(r));
+    if (ds.single_file()) break;  // a single file serves every split: read it once
+  }
+
+  const fs::path root = fs::path(o.output_dir) / DatasetName(o.dataset_name_or_path);
+  fs::create_directories(root);
+  RetrieveSummary summary;
+  summary.output_file = (root / (o.document_encoding_style + ".retrieval.jsonl")).string();
+  dataset::JsonlWriter out(summary.output_file, "instance_id");
+  const fs::path cache_dir = root / (o.document_encoding_style + "_indexes");
+  fs::create_directories(cache_dir);
+
+  std::vector<const Record*> todo;
+  std::set<std::string> queued;
+  for (const auto& inst : instances) {
+    std::string id = inst.value("instance_id", "");
+    if (id.empty()) throw Error(o.dataset_name_or_path + ": an instance has no instance_id");
+    if (out.done_ids().count(id) || !queued.insert(id).second) {
+      ++summary.skipped;
+      continue;
+    }
+    todo.push_back(&inst);
+  }
+
+  retrieval::TermDictionary dictionary;
+  std::mutex caches_mutex;
+  std::map<std::string, std::unique_ptr<BlobCache>> caches;
+  auto cache_for = [&](const std::string& slug) -> BlobCache& {
+    std::lock_guard<std::mutex> lock(caches_mutex);
+    auto& c = caches[slug];
+    if (!c) {
+      std::string name = slug;
+      std::replace(name.begin(), name.end(), '/', '_');
+      size_t slash = slug.find('/');
+      if (slash != std::string::npos) name = slug.substr(0, slash) + "__" + slug.substr(slash + 1);
+      c = std::make_unique<BlobCache>((cache_dir / (name + ".analysis.jsonl")).string(), dictionary);
+      summary.cached_blobs += c->loaded();
+    }
+    return *c;
+  };
+
+  const int workers = o.num_workers > 0 ? o.num_workers : std::max(1u, std::thread::hardware_concurrency());
+  Progress bar("retrieve", todo.size(), o.quiet);
+  std::atomic<size_t> next{0}, done{0}, failed{0}, undecodable{0}, analysed{0};
+  std::mutex log_mutex;
+  std::string fatal;
+  auto work = [&] {
+    retrieval::Analyzer analyzer;
+    std::unordered_map<std::string, std::optional<git::Repository>> repos;
+    std::unordered_map<std::string, TermCounts> path_counts;
+    for (size_t n; (n = next.fetch_add(1)) < todo.size();) {
+      const Record& inst = *todo[n];
+      const std::string id = inst["instance_id"].get<std::string>();
+      try {
+        const std::string slug = inst.value("repo", "");
+        auto& repo = repos[slug];
+        if (!repo) repo = git::Repository::Open(o.repositories.PathFor(slug));
+        git::TreeSnapshot tree = repo->Snapshot(inst.value("base_commit", ""));
+        BlobCache& cache = cache_for(slug);
+        std::vector<std::shared_ptr<const TermCounts>> keep;
+        std::vector<retrieval::Bm25Document> docs;
+        for (const auto& file : retrieval::ListDocumentFiles(tree)) {
+          auto contents = cache.Find(file.blob_id);
+          if (!contents) {
+            git::FileRead read = tree.ReadFile(file.path);
+            if (!read.bytes) continue;  // a broken symlink: nothing to index
+            std::string text;
+            if (text::Utf8Error(*read.bytes)) {
+              ++undecodable;
+              text = text::UniversalNewlines(text::Utf8Replace(*read.bytes));
+            } else {
+              text = text::UniversalNewlines(*read.bytes);
+            }
+            contents = cache.Add(file.blob_id, CountTerms(analyzer, dictionary, text));
+            ++analysed;
+          }
+          auto it = path_counts.find(file.path);
+          if (it == path_counts.end()) it = path_counts.emplace(file.path, CountTerms(analyzer, dictionary, file.path)).first;
+          keep.push_back(contents);
+          docs.push_back({file.path, &it->second, contents.get()});
+        }
+        // The query: one clause per unique term; past 1024 clauses the reference cuts the issue
+        // text to 80% of its code points (Python's round) and tries again.
+        std::string query_text = inst.value("problem_statement", "");
+        std::vector<std::pair<std::string, uint32_t>> query_terms;
+        size_t cutoff = CodePoints(query_text);
+        while (true) {
+          std::unordered_map<std::string, size_t> index;
+          query_terms.clear();
+          analyzer.Analyze(CodePointPrefix(query_text, cutoff), [&](const std::string& term) {
+            auto [it, inserted] = index.emplace(term, query_terms.size());
+            if (inserted) query_terms.push_back({term, 0});
+            ++query_terms[it->second].second;
+          });
+          if (query_terms.size() <= kMaxClauses) break;
+          cutoff = static_cast<size_t>(std::nearbyint(static_cast<double>(cutoff) * 0.8));
+        }
+        std::vector<std::pair<uint32_t, uint32_t>> query;
+        for (const auto& [term, count] : query_terms) {
+          if (auto tid = dictionary.Find(term)) query.push_back({*tid, count});
+        }
+        auto hits = retrieval::SearchBm25(docs, query, o.k);
+        Record hit_list = Record::array();
+        for (const auto& h : hits) hit_list.push_back(Record{{"docid", h.docid}, {"score", static_cast<double>(h.reported_score)}});
+        out.Append(Record{{"instance_id", id}, {"hits", std::move(hit_list)}});
+        ++done;
+      } catch (const Error& e) {
+        ++failed;
+        std::lock_guard<std::mutex> lock(log_mutex);
+        std::fprintf(stderr, "Failed on instance %s: %s\n", id.c_str(), e.what());
+      }
+      bar.Advance();
+    }
+  };
+  std::vector<std::thread> pool;
+  for (int t = 0; t < std::min<int>(workers, std::max<size_t>(todo.size(), 1)); ++t) pool.emplace_back(work);
+  for (auto& t : pool) t.join();
+  bar.Finish();
+  summary.done = done;
+  summary.failed = failed;
+  summary.undecodable_files = undecodable;
+  summary.analysed_blobs = analysed;
+  caches.clear();
+  if (!o.leave_indexes) fs::remove_all(cache_dir);
+  if (summary.undecodable_files && !o.quiet) {
+    std::fprintf(stderr,
+                 "warning: %zu files were not valid UTF-8 and were indexed with replacement characters (the "
+                 "reference would have skipped their whole instances)\n",
+                 summary.undecodable_files);
+  }
+  return summary;
+}
+
+namespace {
+
+std::set<std::string> GoldFiles(const std::string& patch) {
+  static const text::PyRegex pattern(R"(\-\-\- a/(.+))");
+  std::set<std::string> files;
+  for (const auto& m : pattern.FindAll(patch)) files.insert(std::string(m.Group(0)));
+  return files;
+}
+
+void Summarise(RecallReport& r, const std::vector<double>& recalls) {
+  r.evaluated = recalls.size();
+  if (recalls.empty()) return;
+  double sum = 0, all = 0, any = 0;
+  for (double x : recalls) {
+    sum += x;
+    all += x == 1.0;
+    any += x > 0;
+  }
+  r.avg = 100 * sum / recalls.size();
+  r.all = 100 * all / recalls.size();
+  r.any = 100 * any / recalls.size();
+}
+
+}  // namespace
+
+RecallReport EvalRetrievalFromDataset(const std::string& dataset_path, const std::string& split) {
+  auto rows = dataset::Dataset::Open(dataset_path).LoadSplit(split);
+  static const text::PyRegex files_pattern(R"(\[start of ([\w\.\-\/]+)\]\n(?:.+?)\n\[end of \1\])", text::PyRegex::kDotAll);
+  RecallReport report;
+  std::vector<double> recalls;
+  for (const auto& row : rows) {
+    std::string text = row.value("text", "");
+    std::vector<std::string> retrieved;
+    for (const auto& m : files_pattern.FindAll(text)) retrieved.push_back(std::string(m.Group(0)));
+    if (!retrieved.empty()) {
+      std::string first = retrieved[0];
+      std::transform(first.begin(), first.end(), first.begin(), [](unsigned char c) { return std::tolower(c); });
+      if (first.find("readme") != std::string::npos) retrieved.erase(retrieved.begin());
+    }
+    std::set<std::string> retrieved_set(retrieved.begin(), retrieved.end());
+    // The dataset's patch column is "<patch>\n...\n</patch>" in text datasets; "--- a/" lines are the same.
+    std::set<std::string> gold = GoldFiles(row.value("patch", ""));
+    if (gold.empty()) {
+      ++report.without_gold;
+      continue;
+    }
+    if (retrieved_set.empty()) {
+      ++report.without_retrieved;
+      continue;
+    }
+    size_t found = 0;
+    for (const auto& g : gold) found += retrieved_set.count(g);
+    recalls.push_back(static_cast<double>(found) / gold.size());
+  }
+  Summarise(report, recalls);
+  return report;
+}
+
+RecallReport EvalRetrievalFromHits(const std::string& dataset_path, const std::string& split,
+                                   const std::string& retrieval_file, int k) {
+  auto rows = dataset::Dataset::Open(dataset_path).LoadSplit(split);
+  std::unordered_map<std::string, std::vector<std::string>> hits;
+  dataset::ForEachJsonl(retrieval_file, [&](Record&& r, size_t line) {
+    if (!r.contains("instance_id") || !r.contains("hits")) {
+      throw Error(retrieval_file + ":" + std::to_string(line) + ": expected instance_id and hits");
+    }
+    auto& list = hits[r["instance_id"].get<std::string>()];
+    for (const auto& h : r["hits"]) list.push_back(h.value("docid", ""));
+    return true;
+  });
+  RecallReport report;
+  std::vector<double> recalls;
+  const std::vector<int> levels = {1, 5, 10, 20};
+  std::vector<double> found_at(levels.size(), 0);
+  size_t gold_total = 0;
+  for (const auto& row : rows) {
+    std::set<std::string> gold = GoldFiles(row.value("patch", ""));
+    if (gold.empty()) {
+      ++report.without_gold;
+      continue;
+    }
+    auto it = hits.find(row.value("instance_id", ""));
+    if (it == hits.end() || it->second.empty()) {
+      ++report.without_retrieved;
+      continue;
+    }
+    const auto& list = it->second;
+    std::set<std::string> top(list.begin(), list.begin() + std::min<size_t>(list.size(), static_cast<size_t>(k)));
+    size_t found = 0;
+    for (const auto& g : gold) found += top.count(g);
+    recalls.push_back(static_cast<double>(found) / gold.size());
+    gold_total += gold.size();
+    for (size_t l = 0; l < levels.size(); ++l) {
+      std::set<std::string> at(list.begin(), list.begin() + std::min<size_t>(list.size(), levels[l]));
+      for (const auto& g : gold) found_at[l] += at.count(g);
+    }
+  }
+  Summarise(report, recalls);
+  for (size_t l = 0; l < levels.size(); ++l) {
+    report.file_recall.push_back({levels[l], gold_total ? 100 * found_at[l] / gold_total : 0});
+  }
+  return report;
+}
+
+}  // namespace sweinfer::pipelines

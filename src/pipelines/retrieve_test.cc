@@ -1,0 +1,97 @@
+#include "pipelines/retrieve.h"
+
+#include <gtest/gtest.h>
+
+#include <map>
+#include <set>
+
+#include "dataset/jsonl.h"
+#include "test_support.h"
+
+namespace sweinfer::pipelines {
+namespace {
+
+std::string SharedInstances(const std::string& shared, const testing::ScratchDir& dir) {
+  // The oracle's instance set: Lite then Verified, first wins, the four shared repositories.
+  std::set<std::string> seen;
+  std::string lines;
+  for (const char* f : {"lite_test.jsonl", "verified_test.jsonl"}) {
+    dataset::ForEachJsonl(shared + "/swebench/" + f, [&](dataset::Record&& r, size_t) {
+      std::string repo = r["repo"];
+      if ((repo == "psf/requests" || repo == "pallets/flask" || repo == "mwaskom/seaborn" ||
+           repo == "pytest-dev/pytest") &&
+          seen.insert(r["instance_id"]).second) {
+        lines += dataset::DumpRecord(r) + "\n";
+      }
+      return true;
+    });
+  }
+  testing::WriteFile(dir / "visible.jsonl", lines);
+  return dir / "visible.jsonl";
+}
+
+TEST(Retrieve, HitsEqualPyseriniOracle) {
+  SWEINFER_REQUIRE_SHARED(shared);
+  testing::ScratchDir dir;
+  RetrieveOptions o;
+  o.dataset_name_or_path = SharedInstances(shared, dir);
+  o.splits = {"test"};
+  o.output_dir = dir / "out";
+  o.repositories.repos_dir = shared + "/repos";
+  o.num_workers = 2;
+  o.quiet = true;
+  RetrieveSummary summary = RunRetrieve(o);
+  EXPECT_EQ(summary.output_file, dir / "out/visible/file_name_and_contents.retrieval.jsonl");
+  std::map<std::string, dataset::Record> ours;
+  for (auto& r : dataset::ReadJsonl(summary.output_file)) ours[r["instance_id"]] = r;
+  size_t instances = 0, same_order = 0, same_set_tie_order = 0, score_mismatches = 0;
+  dataset::ForEachJsonl(shared + "/conformance/retrieval/swebench_visible.retrieval.jsonl", [&](dataset::Record&& want, size_t) {
+    ++instances;
+    auto it = ours.find(want["instance_id"]);
+    if (it == ours.end()) {
+      ADD_FAILURE() << "missing " << want["instance_id"];
+      return true;
+    }
+    const auto& got = it->second["hits"];
+    const auto& expected = want["hits"];
+    bool order = got.size() == expected.size();
+    for (size_t i = 0; order && i < got.size(); ++i) order = got[i]["docid"] == expected[i]["docid"];
+    if (order) {
+      ++same_order;
+    } else {
+      // Allowed only between exactly equal scores: the same docids at each distinct score.
+      std::map<double, std::multiset<std::string>, std::greater<double>> a, b;
+      for (const auto& h : got) a[h["score"].get<double>()].insert(h["docid"]);
+      for (const auto& h : expected) b[h["score"].get<double>()].insert(h["docid"]);
+      if (a == b) {
+        ++same_set_tie_order;
+      } else {
+        std::string diff;
+        for (size_t i = 0; i < std::max(got.size(), expected.size()); ++i) {
+          diff += "\n  " + (i < expected.size() ? expected[i].dump() : "-") + "  |  " + (i < got.size() ? got[i].dump() : "-");
+        }
+        ADD_FAILURE() << want["instance_id"] << " (oracle | ours):" << diff;
+      }
+    }
+    for (size_t i = 0; i < std::min(got.size(), expected.size()); ++i) {
+      if (got[i]["docid"] == expected[i]["docid"] &&
+          static_cast<float>(got[i]["score"].get<double>()) != static_cast<float>(expected[i]["score"].get<double>())) {
+        ++score_mismatches;
+      }
+    }
+    return true;
+  });
+  std::printf("retrieval vs Pyserini oracle: %zu instances, %zu same top-20 order, %zu differ only within exact ties, "
+              "%zu score mismatches\n",
+              instances, same_order, same_set_tie_order, score_mismatches);
+  EXPECT_EQ(instances, 57u);
+  EXPECT_GE((same_order + same_set_tie_order) * 100, instances * 99);
+  EXPECT_EQ(score_mismatches, 0u);
+  // Resuming writes nothing new; a second run reads every blob from the cache.
+  RetrieveSummary again = RunRetrieve(o);
+  EXPECT_EQ(again.done, 0u);
+  EXPECT_EQ(again.skipped, 57u);
+}
+
+}  // namespace
+}  // namespace sweinfer::pipelines

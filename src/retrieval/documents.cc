@@ -1,0 +1,40 @@
+#include "retrieval/documents.h"
+
+#include <algorithm>
+
+namespace sweinfer::retrieval {
+
+bool IsTestPath(std::string_view path) {
+  std::string lower(path);
+  std::transform(lower.begin(), lower.end(), lower.begin(), [](unsigned char c) { return std::tolower(c); });
+  size_t start = 0;
+  while (start <= lower.size()) {
+    size_t end = lower.find_first_of(" _/.", start);
+    if (end == std::string::npos) end = lower.size();
+    std::string_view word(lower.data() + start, end - start);
+    if (word == "test" || word == "tests" || word == "testing") return true;
+    start = end + 1;
+  }
+  return false;
+}
+
+std::vector<DocumentFile> ListDocumentFiles(const git::TreeSnapshot& tree) {
+  std::vector<DocumentFile> files;
+  tree.ForEachFile([&](const std::string& path, const std::string& blob) {
+    if (path.size() >= 3 && path.compare(path.size() - 3, 3, ".py") == 0 && !IsTestPath(path)) {
+      files.push_back({path, blob});
+    }
+  });
+  std::sort(files.begin(), files.end(), [](const DocumentFile& a, const DocumentFile& b) { return a.path < b.path; });
+  return files;
+}
+
+bool ParseDocumentEncoding(std::string_view name, DocumentEncoding& out) {
+  if (name == "file_name_and_contents") out = DocumentEncoding::kFileNameAndContents;
+  else if (name == "file_name_and_documentation") out = DocumentEncoding::kFileNameAndDocumentation;
+  else if (name == "file_name_and_docs_jedi") out = DocumentEncoding::kFileNameAndDocsJedi;
+  else return false;
+  return true;
+}
+
+}  // namespace sweinfer::retrieval

@@ -1,0 +1,27 @@
+// What the reference indexes for an instance: every `*.py` file of the tree at its base commit
+// that is not a test path (is_test: the lower-cased path split on ' ', '_', '/', '.' contains
+// test, tests or testing), encoded as `path + "\n" + text` (file_name_and_contents).
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "git/repository.h"
+
+namespace sweinfer::retrieval {
+
+bool IsTestPath(std::string_view path);
+
+struct DocumentFile {
+  std::string path;
+  std::string blob_id;
+};
+
+// The document files of a tree, sorted by path.
+std::vector<DocumentFile> ListDocumentFiles(const git::TreeSnapshot& tree);
+
+enum class DocumentEncoding { kFileNameAndContents, kFileNameAndDocumentation, kFileNameAndDocsJedi };
+bool ParseDocumentEncoding(std::string_view name, DocumentEncoding& out);
+
+}  // namespace sweinfer::retrieval
