@@ -11,6 +11,7 @@
 #include "dataset/dataset.h"
 #include "patch/extract.h"
 #include "pipelines/make_dataset.h"
+#include "pipelines/retrieve.h"
 #include "pipelines/tokenize_dataset.h"
 #include "util/error.h"
 
@@ -222,15 +223,40 @@ int main(int argc, char** argv) {
   encode->add_flag("--raw", enc_raw, "stdin is plain text: print one JSON id list");
   encode->add_flag("--allow_special", enc_special, "Encode special tokens as their ids");
 
+  // retrieve
+  pipelines::RetrieveOptions rt;
+  std::optional<std::string> rt_repos;
+  std::string rt_leave = "true";
+  auto* retrieve = app.add_subcommand("retrieve", "BM25 retrieval of repository files (bm25_retrieval)");
+  retrieve->add_option("--dataset_name_or_path", rt.dataset_name_or_path)->required();
+  retrieve->add_option("--document_encoding_style", rt.document_encoding_style, "file_name_and_contents")
+      ->check(CLI::IsMember({"file_name_and_contents", "file_name_and_documentation", "file_name_and_docs_jedi"}));
+  retrieve->add_option("--output_dir", rt.output_dir, "Writes {output_dir}/{dataset}/{style}.retrieval.jsonl");
+  retrieve->add_option("--splits", rt.splits)->expected(1, -1);
+  retrieve->add_option("--shard_id", rt.shard_id);
+  retrieve->add_option("--num_shards", rt.num_shards);
+  retrieve->add_option("--leave_indexes", rt_leave, "Keep the blob analysis cache (true/false)");
+  retrieve->add_option("--repos_dir", rt_repos, "Directory of owner__name(.git) clones");
+  retrieve->add_option("--clone_base_url", rt.repositories.clone_base_url);
+  retrieve->add_option("--num_workers", rt.num_workers, "Parallel instances (default: cores)");
+
+  // eval-retrieval
+  std::string ev_dataset, ev_split = "test";
+  std::optional<std::string> ev_file;
+  int ev_k = 20;
+  auto* eval = app.add_subcommand("eval-retrieval", "Recall of retrieved files (eval_retrieval)");
+  eval->add_option("--dataset_name_or_path", ev_dataset, "Text dataset (or the instances, with --retrieval_file)")->required();
+  eval->add_option("--split", ev_split);
+  eval->add_option("--retrieval_file", ev_file, "Compute recall straight from these hits");
+  eval->add_option("--k", ev_k, "Hits counted with --retrieval_file");
+
   // Capabilities that later work fills in: they say so and exit 2.
   struct Pending {
     const char* name;
     const char* what;
   };
   std::vector<std::pair<CLI::App*, Pending>> pending;
-  for (Pending p : {Pending{"retrieve", "BM25 retrieval (bm25_retrieval)"},
-                    Pending{"eval-retrieval", "recall of retrieval results (eval_retrieval)"},
-                    Pending{"run-api", "completions from API providers (run_api)"},
+  for (Pending p : {Pending{"run-api", "completions from API providers (run_api)"},
                     Pending{"run-llama", "in-process Llama inference (run_llama)"},
                     Pending{"run-live", "patches for open GitHub issues (run_live)"}}) {
     auto* sub = app.add_subcommand(p.name, p.what);
@@ -263,6 +289,26 @@ int main(int argc, char** argv) {
       return 0;
     }
     if (*encode) return EncodeCommand(enc_name, enc_files, enc_field, enc_raw, enc_special);
+    if (*retrieve) {
+      rt.leave_indexes = ParseBool(rt_leave);
+      rt.repositories.repos_dir = rt_repos;
+      rt.quiet = quiet;
+      auto summary = pipelines::RunRetrieve(rt);
+      std::fprintf(stderr, "retrieved %zu instances (%zu already done, %zu failed; %zu blobs analysed, %zu from cache) -> %s\n",
+                   summary.done, summary.skipped, summary.failed, summary.analysed_blobs, summary.cached_blobs,
+                   summary.output_file.c_str());
+      return summary.failed ? 1 : 0;
+    }
+    if (*eval) {
+      auto report = ev_file ? pipelines::EvalRetrievalFromHits(ev_dataset, ev_split, *ev_file, ev_k)
+                            : pipelines::EvalRetrievalFromDataset(ev_dataset, ev_split);
+      std::printf("Evaluating %zu instances from %s %s split\n", report.evaluated, ev_dataset.c_str(), ev_split.c_str());
+      if (report.without_gold) std::printf("WARNING: %zu instances have no gold files\n", report.without_gold);
+      if (report.without_retrieved) std::printf("WARNING: %zu instances have no retrieved files\n", report.without_retrieved);
+      std::printf("Avg Recall: %.2f\nAll Recall: %.2f\nAny Recall: %.2f\n", report.avg, report.all, report.any);
+      for (const auto& [k, recall] : report.file_recall) std::printf("File recall@%d: %.2f\n", k, recall);
+      return 0;
+    }
     if (*info) return DatasetInfoCommand(info_path);
     if (*convert) return ConvertDatasetCommand(conv_path, conv_out, conv_format, conv_splits);
     for (auto& [sub, p] : pending) {
@@ -278,7 +324,6 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "error: %s\n", e.what());
     return 1;
   }
-  (void)ParseBool;
   (void)verbose;
   return 0;
 }

@@ -35,7 +35,7 @@ TEST(Cli, VersionAndHelp) {
 
 TEST(Cli, UnfinishedCommandsSaySoAndExitTwo) {
   ScratchDir dir;
-  for (const char* sub : {"retrieve", "eval-retrieval", "run-api", "run-llama", "run-live"}) {
+  for (const char* sub : {"run-api", "run-llama", "run-live"}) {
     EXPECT_EQ(RunSweinfer(std::string(sub) + " --dataset_name_or_path x", dir / "o", dir / "e"), 2) << sub;
     EXPECT_NE(ReadFile(dir / "e").find("not implemented yet"), std::string::npos) << sub;
   }
@@ -274,6 +274,50 @@ TEST(Cli, MakeDatasetPacksRetrievedFilesUnderTheTokenBudget) {
   }
   std::printf("budget 13000 (cl100k): %zu prompts checked, %zu with retrieved files, largest %zu tokens\n", checked,
               with_files, max_tokens);
+}
+
+}  // namespace
+}  // namespace sweinfer
+
+namespace sweinfer {
+namespace {
+
+// retrieve, then make-dataset from its hits, then eval-retrieval on both.
+TEST(Cli, RetrieveThenEvalRetrieval) {
+  SWEINFER_REQUIRE_SHARED(shared);
+  ScratchDir dir;
+  std::string lines;
+  dataset::ForEachJsonl(shared + "/swebench/lite_test.jsonl", [&](dataset::Record&& r, size_t) {
+    if (r["repo"] == "psf/requests") lines += dataset::DumpRecord(r) + "\n";
+    return true;
+  });
+  WriteFile(dir / "requests.jsonl", lines);
+  ASSERT_EQ(RunSweinfer("retrieve --dataset-name-or-path " + (dir / "requests.jsonl") + " --splits test --output-dir " +
+                            (dir / "ret") + " --repos-dir " + shared + "/repos --leave-indexes false",
+                        dir / "o", dir / "e"),
+            0)
+      << ReadFile(dir / "e");
+  std::string hits = dir / "ret/requests/file_name_and_contents.retrieval.jsonl";
+  auto rows = dataset::ReadJsonl(hits);
+  ASSERT_FALSE(rows.empty());
+  EXPECT_EQ(rows[0]["hits"].size(), 20u);
+  EXPECT_FALSE(std::filesystem::exists(dir / "ret/requests/file_name_and_contents_indexes"));
+  ASSERT_EQ(RunSweinfer("eval-retrieval --dataset_name_or_path " + (dir / "requests.jsonl") + " --retrieval_file " + hits,
+                        dir / "eval"),
+            0);
+  std::string report = ReadFile(dir / "eval");
+  EXPECT_NE(report.find("Avg Recall: "), std::string::npos) << report;
+  EXPECT_NE(report.find("File recall@20: "), std::string::npos) << report;
+  ASSERT_EQ(RunSweinfer("make-dataset --dataset_name_or_path " + (dir / "requests.jsonl") + " --splits test --output_dir " +
+                            (dir / "ds") + " --file_source bm25 --retrieval_file " + hits + " --k 3 --repos_dir " + shared +
+                            "/repos --quiet",
+                        dir / "o", dir / "e"),
+            0)
+      << ReadFile(dir / "e");
+  std::string name = dir.path() + "/requests.jsonl__style-3__fs-bm25__k-3";
+  for (size_t at; (at = name.find('/')) != std::string::npos;) name.replace(at, 1, "__");
+  ASSERT_EQ(RunSweinfer("eval-retrieval --dataset_name_or_path " + (dir / ("ds/" + name)), dir / "eval2"), 0);
+  EXPECT_NE(ReadFile(dir / "eval2").find("Any Recall: "), std::string::npos) << ReadFile(dir / "eval2");
 }
 
 }  // namespace

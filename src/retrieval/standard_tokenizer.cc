@@ -59,12 +59,13 @@ struct Cluster {
   UChar32 base;
 };
 
+// Lucene takes every Emoji character as a token, except that '#', '*' and digits need a
+// variation selector 16 or a keycap mark (checked against Lucene 8.7: "☺", "©", "‼" are tokens).
 bool IsEmojiStart(const std::u16string& s, const Cluster& c) {
-  if (u_hasBinaryProperty(c.base, UCHAR_EMOJI_PRESENTATION)) return true;
   if (!u_hasBinaryProperty(c.base, UCHAR_EMOJI)) return false;
-  // A text-default emoji counts when a variation selector 16 makes it an emoji.
+  if (c.base >= 0x80) return true;
   for (size_t i = c.begin; i < c.end; ++i) {
-    if (s[i] == 0xFE0F) return true;
+    if (s[i] == 0xFE0F || s[i] == 0x20E3) return true;
   }
   return false;
 }
