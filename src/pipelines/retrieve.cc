@@ -1,6 +1,12 @@
 #include "pipelines/retrieve.h"
 
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <atomic>
+#include <cerrno>
+#include <cstring>
+#include <fstream>
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
@@ -39,26 +45,57 @@ TermCounts CountTerms(retrieval::Analyzer& analyzer, retrieval::TermDictionary& 
   });
   TermCounts out;
   out.length = length;
+  std::vector<const std::string*> unique;
+  unique.reserve(counts.size());
+  for (const auto& [term, tf] : counts) unique.push_back(&term);
+  std::vector<uint32_t> ids;
+  dictionary.InternAll(unique, ids);
   out.terms.reserve(counts.size());
-  for (const auto& [term, tf] : counts) out.terms.push_back({dictionary.Intern(term), tf});
+  size_t i = 0;
+  for (const auto& [term, tf] : counts) out.terms.push_back({ids[i++], tf});
   std::sort(out.terms.begin(), out.terms.end());
   return out;
 }
 
-// Analysed blob contents of one repository, in memory and in an append-only file on disk.
+// Analysed blob contents of one repository, in memory and in an append-only binary file on disk:
+// records of [u32 size][blob id][u32 length][u32 terms]([u16 bytes][term][u32 tf])*, each written
+// with one write(); a torn last record (crash mid-write) is cut off when the file is opened.
 class BlobCache {
  public:
-  BlobCache(const std::string& path, retrieval::TermDictionary& dictionary) : dictionary_(dictionary) {
-    writer_ = std::make_unique<dataset::JsonlWriter>(path, "blob", dataset::FsyncPolicy::kOnClose);
-    for (const auto& r : writer_->existing_records()) {
-      if (!r.contains("blob") || !r.contains("terms") || !r["terms"].is_array()) continue;
+  BlobCache(const std::string& path, retrieval::TermDictionary& dictionary) : path_(path), dictionary_(dictionary) {
+    std::string bytes;
+    {
+      std::ifstream in(path, std::ios::binary);
+      bytes.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+    }
+    size_t pos = 0;
+    std::vector<const std::string*> unique;
+    std::vector<std::string> terms;
+    std::vector<uint32_t> tfs, ids;
+    while (pos + 4 <= bytes.size()) {
+      uint32_t size;
+      std::memcpy(&size, bytes.data() + pos, 4);
+      if (size > bytes.size() - pos - 4) break;  // torn
+      std::string_view rec(bytes.data() + pos + 4, size);
       auto counts = std::make_shared<TermCounts>();
-      counts->length = r.value("length", 0u);
-      for (const auto& t : r["terms"]) counts->terms.push_back({dictionary_.Intern(t[0].get<std::string>()), t[1].get<uint32_t>()});
+      std::string blob;
+      if (!Decode(rec, blob, *counts, terms, tfs)) break;
+      unique.clear();
+      for (const auto& t : terms) unique.push_back(&t);
+      dictionary_.InternAll(unique, ids);
+      for (size_t i = 0; i < ids.size(); ++i) counts->terms.push_back({ids[i], tfs[i]});
       std::sort(counts->terms.begin(), counts->terms.end());
-      blobs_[r["blob"].get<std::string>()] = counts;
+      blobs_[blob] = counts;
+      pos += 4 + size;
     }
     loaded_ = blobs_.size();
+    fd_ = ::open(path.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+    if (fd_ < 0 || ::ftruncate(fd_, static_cast<off_t>(pos)) != 0 || ::lseek(fd_, 0, SEEK_END) < 0) {
+      throw Error("cannot open the analysis cache '" + path + "'");
+    }
+  }
+  ~BlobCache() {
+    if (fd_ >= 0) ::close(fd_);
   }
   std::shared_ptr<const TermCounts> Find(const std::string& blob) {
     std::lock_guard<std::mutex> lock(mutex_);
@@ -66,18 +103,65 @@ class BlobCache {
     return it == blobs_.end() ? nullptr : it->second;
   }
   std::shared_ptr<const TermCounts> Add(const std::string& blob, TermCounts counts) {
-    auto shared = std::make_shared<TermCounts>(std::move(counts));
-    Record terms = Record::array();
-    for (const auto& [id, tf] : shared->terms) terms.push_back(Record::array({dictionary_.TermOf(id), tf}));
-    writer_->Append(Record{{"blob", blob}, {"length", shared->length}, {"terms", std::move(terms)}});
+    std::string rec = blob;
+    auto put32 = [&](uint32_t v) { rec.append(reinterpret_cast<const char*>(&v), 4); };
+    put32(counts.length);
+    put32(static_cast<uint32_t>(counts.terms.size()));
+    for (const auto& [id, tf] : counts.terms) {
+      const std::string& term = dictionary_.TermOf(id);
+      uint16_t n = static_cast<uint16_t>(std::min<size_t>(term.size(), 0xFFFF));
+      rec.append(reinterpret_cast<const char*>(&n), 2);
+      rec.append(term, 0, n);
+      put32(tf);
+    }
+    uint32_t size = static_cast<uint32_t>(rec.size());
+    rec.insert(0, reinterpret_cast<const char*>(&size), 4);
     std::lock_guard<std::mutex> lock(mutex_);
-    return blobs_.emplace(blob, shared).first->second;
+    auto [it, inserted] = blobs_.emplace(blob, nullptr);
+    if (!inserted) return it->second;  // another worker analysed it first
+    it->second = std::make_shared<TermCounts>(std::move(counts));
+    for (size_t done = 0; done < rec.size();) {
+      ssize_t n = ::write(fd_, rec.data() + done, rec.size() - done);
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0) throw Error("cannot write the analysis cache '" + path_ + "'");
+      done += static_cast<size_t>(n);
+    }
+    return it->second;
   }
   size_t loaded() const { return loaded_; }
 
  private:
+  static bool Decode(std::string_view rec, std::string& blob, TermCounts& counts, std::vector<std::string>& terms,
+                     std::vector<uint32_t>& tfs) {
+    constexpr size_t kBlobHex = 40;
+    if (rec.size() < kBlobHex + 8) return false;
+    blob.assign(rec.substr(0, kBlobHex));
+    size_t pos = kBlobHex;
+    uint32_t n;
+    std::memcpy(&counts.length, rec.data() + pos, 4);
+    std::memcpy(&n, rec.data() + pos + 4, 4);
+    pos += 8;
+    terms.clear();
+    tfs.clear();
+    for (uint32_t i = 0; i < n; ++i) {
+      if (pos + 2 > rec.size()) return false;
+      uint16_t len;
+      std::memcpy(&len, rec.data() + pos, 2);
+      pos += 2;
+      if (pos + len + 4 > rec.size()) return false;
+      terms.emplace_back(rec.substr(pos, len));
+      pos += len;
+      uint32_t tf;
+      std::memcpy(&tf, rec.data() + pos, 4);
+      tfs.push_back(tf);
+      pos += 4;
+    }
+    return pos == rec.size();
+  }
+
+  std::string path_;
   retrieval::TermDictionary& dictionary_;
-  std::unique_ptr<dataset::JsonlWriter> writer_;
+  int fd_ = -1;
   std::mutex mutex_;
   std::unordered_map<std::string, std::shared_ptr<const TermCounts>> blobs_;
   size_t loaded_ = 0;
@@ -170,7 +254,7 @@ RetrieveSummary RunRetrieve(const RetrieveOptions& o) {
       std::replace(name.begin(), name.end(), '/', '_');
       size_t slash = slug.find('/');
       if (slash != std::string::npos) name = slug.substr(0, slash) + "__" + slug.substr(slash + 1);
-      c = std::make_unique<BlobCache>((cache_dir / (name + ".analysis.jsonl")).string(), dictionary);
+      c = std::make_unique<BlobCache>((cache_dir / (name + ".analysis.bin")).string(), dictionary);
       summary.cached_blobs += c->loaded();
     }
     return *c;

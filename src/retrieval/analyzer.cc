@@ -53,6 +53,11 @@ void Analyzer::Analyze(std::string_view text, const std::function<void(const std
     }
     // LowerCaseFilter: per code point, Java's Character.toLowerCase.
     for (size_t i = 0; i < token.size();) {
+      if (token[i] < 0x80) {  // ASCII fast path
+        if (token[i] >= u'A' && token[i] <= u'Z') token[i] = static_cast<char16_t>(token[i] + 32);
+        ++i;
+        continue;
+      }
       UChar32 c;
       size_t at = i;
       U16_NEXT(token.data(), i, token.size(), c);
@@ -66,7 +71,13 @@ void Analyzer::Analyze(std::string_view text, const std::function<void(const std
     PorterStem(token);
     if (token.empty()) continue;
     impl_->utf8.clear();
-    icu::UnicodeString(false, token.data(), static_cast<int32_t>(token.size())).toUTF8String(impl_->utf8);
+    bool ascii = true;
+    for (char16_t ch : token) ascii = ascii && ch < 0x80;
+    if (ascii) {
+      impl_->utf8.assign(token.begin(), token.end());
+    } else {
+      icu::UnicodeString(false, token.data(), static_cast<int32_t>(token.size())).toUTF8String(impl_->utf8);
+    }
     emit(impl_->utf8);
   }
 }

@@ -17,6 +17,16 @@ uint32_t TermDictionary::Intern(const std::string& term) {
   return it->second;
 }
 
+void TermDictionary::InternAll(const std::vector<const std::string*>& terms, std::vector<uint32_t>& ids) {
+  ids.resize(terms.size());
+  std::unique_lock lock(mutex_);
+  for (size_t i = 0; i < terms.size(); ++i) {
+    auto [it, inserted] = ids_.emplace(*terms[i], static_cast<uint32_t>(terms_.size()));
+    if (inserted) terms_.push_back(&it->first);
+    ids[i] = it->second;
+  }
+}
+
 std::optional<uint32_t> TermDictionary::Find(const std::string& term) const {
   std::shared_lock lock(mutex_);
   auto it = ids_.find(term);

@@ -19,6 +19,8 @@ namespace sweinfer::retrieval {
 class TermDictionary {
  public:
   uint32_t Intern(const std::string& term);
+  // Interns many terms under one lock; ids[i] is the id of terms[i].
+  void InternAll(const std::vector<const std::string*>& terms, std::vector<uint32_t>& ids);
   std::optional<uint32_t> Find(const std::string& term) const;
   const std::string& TermOf(uint32_t id) const;
   size_t size() const;

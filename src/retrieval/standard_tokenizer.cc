@@ -62,6 +62,8 @@ struct Cluster {
 // Lucene takes every Emoji character as a token, except that '#', '*' and digits need a
 // variation selector 16 or a keycap mark (checked against Lucene 8.7: "☺", "©", "‼" are tokens).
 bool IsEmojiStart(const std::u16string& s, const Cluster& c) {
+  // ASCII: only '#', '*' and digits are Emoji characters.
+  if (c.base < 0x80 && c.base != '#' && c.base != '*' && (c.base < '0' || c.base > '9')) return false;
   if (!u_hasBinaryProperty(c.base, UCHAR_EMOJI)) return false;
   if (c.base >= 0x80) return true;
   for (size_t i = c.begin; i < c.end; ++i) {
