@@ -21,6 +21,7 @@
 #include "retrieval/analyzer.h"
 #include "retrieval/bm25.h"
 #include "retrieval/documents.h"
+#include "retrieval/python_docstrings.h"
 #include "text/py_regex.h"
 #include "text/python_str.h"
 #include "util/error.h"
@@ -198,9 +199,9 @@ RetrieveSummary RunRetrieve(const RetrieveOptions& o) {
   if (!retrieval::ParseDocumentEncoding(o.document_encoding_style, encoding)) {
     throw Error("unknown --document_encoding_style '" + o.document_encoding_style + "'");
   }
-  if (encoding != retrieval::DocumentEncoding::kFileNameAndContents) {
-    throw Error("--document_encoding_style " + o.document_encoding_style +
-                " is not implemented yet (it needs a Python docstring extractor); file_name_and_contents is");
+  if (encoding == retrieval::DocumentEncoding::kFileNameAndDocsJedi) {
+    throw Error("--document_encoding_style file_name_and_docs_jedi is not implemented yet (it needs jedi's name "
+                "resolution); file_name_and_contents and file_name_and_documentation are");
   }
   dataset::Dataset ds = dataset::Dataset::Open(o.dataset_name_or_path);
   std::vector<Record> instances;
@@ -291,6 +292,11 @@ RetrieveSummary RunRetrieve(const RetrieveOptions& o) {
               text = text::UniversalNewlines(text::Utf8Replace(*read.bytes));
             } else {
               text = text::UniversalNewlines(*read.bytes);
+            }
+            if (encoding == retrieval::DocumentEncoding::kFileNameAndDocumentation) {
+              // The document is "path\n" + docstrings (or + the source when it does not parse);
+              // the part after the path depends on the blob alone.
+              text = retrieval::DocumentationText("", text).substr(1);
             }
             contents = cache.Add(file.blob_id, CountTerms(analyzer, dictionary, text));
             ++analysed;

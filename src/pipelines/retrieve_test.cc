@@ -7,6 +7,7 @@
 
 #include "dataset/jsonl.h"
 #include "test_support.h"
+#include "util/error.h"
 
 namespace sweinfer::pipelines {
 namespace {
@@ -91,6 +92,33 @@ TEST(Retrieve, HitsEqualPyseriniOracle) {
   RetrieveSummary again = RunRetrieve(o);
   EXPECT_EQ(again.done, 0u);
   EXPECT_EQ(again.skipped, 57u);
+}
+
+}  // namespace
+}  // namespace sweinfer::pipelines
+
+namespace sweinfer::pipelines {
+namespace {
+
+TEST(Retrieve, DocumentationEncodingRanksDocstrings) {
+  SWEINFER_REQUIRE_SHARED(shared);
+  testing::ScratchDir dir;
+  RetrieveOptions o;
+  o.dataset_name_or_path = SharedInstances(shared, dir);
+  o.document_encoding_style = "file_name_and_documentation";
+  o.splits = {"test"};
+  o.output_dir = dir / "out";
+  o.repositories.repos_dir = shared + "/repos";
+  o.quiet = true;
+  RetrieveSummary summary = RunRetrieve(o);
+  EXPECT_EQ(summary.done, 57u);
+  auto rows = dataset::ReadJsonl(dir / "out/visible/file_name_and_documentation.retrieval.jsonl");
+  ASSERT_EQ(rows.size(), 57u);
+  size_t with_hits = 0;
+  for (const auto& r : rows) with_hits += !r["hits"].empty();
+  EXPECT_EQ(with_hits, 57u);
+  o.document_encoding_style = "file_name_and_docs_jedi";
+  EXPECT_THROW(RunRetrieve(o), Error);
 }
 
 }  // namespace

@@ -1,0 +1,37 @@
+// Docstrings of a Python source as the reference's file_name_and_documentation encoder collects
+// them: the module docstring, then every function and class docstring in `ast.walk` order
+// (breadth-first), each passed through inspect.cleandoc. Written here with a Python tokenizer and
+// a statement-block parser (no Python interpreter); sources that CPython's parser would reject
+// (Python 2 syntax, a leading BOM, unterminated strings, bad indentation, ...) are reported as
+// such so the caller can fall back to the whole file, as the reference does.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace sweinfer::retrieval {
+
+struct PythonDefinition {
+  std::string name;
+  std::optional<std::string> docstring;  // cleaned; nullopt when there is none
+};
+
+struct PythonDocstrings {
+  bool parsed = false;                        // false: CPython would raise SyntaxError
+  std::optional<std::string> module_docstring;
+  std::vector<PythonDefinition> definitions;  // functions and classes in ast.walk order
+};
+
+// `source` is the decoded file text (universal newlines applied).
+PythonDocstrings ExtractPythonDocstrings(std::string_view source);
+
+// inspect.cleandoc.
+std::string CleanDoc(std::string_view doc);
+
+// The file_name_and_documentation document text: path, module docstring, "\n\n{name}\n{doc}" per
+// definition; or path + "\n" + source when the source does not parse.
+std::string DocumentationText(std::string_view path, std::string_view source, bool* fell_back = nullptr);
+
+}  // namespace sweinfer::retrieval
