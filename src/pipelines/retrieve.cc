@@ -121,6 +121,7 @@ class BlobCache {
     auto [it, inserted] = blobs_.emplace(blob, nullptr);
     if (!inserted) return it->second;  // another worker analysed it first
     it->second = std::make_shared<TermCounts>(std::move(counts));
+    if (blob.size() != 40) return it->second;  // keys beyond a blob id (jedi: blob|module) stay in memory
     for (size_t done = 0; done < rec.size();) {
       ssize_t n = ::write(fd_, rec.data() + done, rec.size() - done);
       if (n < 0 && errno == EINTR) continue;
@@ -198,10 +199,6 @@ RetrieveSummary RunRetrieve(const RetrieveOptions& o) {
   retrieval::DocumentEncoding encoding;
   if (!retrieval::ParseDocumentEncoding(o.document_encoding_style, encoding)) {
     throw Error("unknown --document_encoding_style '" + o.document_encoding_style + "'");
-  }
-  if (encoding == retrieval::DocumentEncoding::kFileNameAndDocsJedi) {
-    throw Error("--document_encoding_style file_name_and_docs_jedi is not implemented yet (it needs jedi's name "
-                "resolution); file_name_and_contents and file_name_and_documentation are");
   }
   dataset::Dataset ds = dataset::Dataset::Open(o.dataset_name_or_path);
   std::vector<Record> instances;
@@ -281,8 +278,24 @@ RetrieveSummary RunRetrieve(const RetrieveOptions& o) {
         BlobCache& cache = cache_for(slug);
         std::vector<std::shared_ptr<const TermCounts>> keep;
         std::vector<retrieval::Bm25Document> docs;
+        std::unordered_map<std::string, bool> project_roots;
+        auto is_root = [&](const std::string& dir) {
+          auto [it, inserted] = project_roots.emplace(dir, false);
+          if (inserted) {
+            for (const char* marker : {"setup.py", ".git", ".hg", "requirements.txt", "MANIFEST.in", "pyproject.toml"}) {
+              if (tree.IsFile(dir + "/" + marker)) it->second = true;
+            }
+          }
+          return it->second;
+        };
         for (const auto& file : retrieval::ListDocumentFiles(tree)) {
-          auto contents = cache.Find(file.blob_id);
+          std::string module_name;
+          std::string key = file.blob_id;
+          if (encoding == retrieval::DocumentEncoding::kFileNameAndDocsJedi) {
+            module_name = retrieval::JediModuleName(file.path, is_root);
+            key += "|" + module_name;
+          }
+          auto contents = cache.Find(key);
           if (!contents) {
             git::FileRead read = tree.ReadFile(file.path);
             if (!read.bytes) continue;  // a broken symlink: nothing to index
@@ -297,8 +310,10 @@ RetrieveSummary RunRetrieve(const RetrieveOptions& o) {
               // The document is "path\n" + docstrings (or + the source when it does not parse);
               // the part after the path depends on the blob alone.
               text = retrieval::DocumentationText("", text).substr(1);
+            } else if (encoding == retrieval::DocumentEncoding::kFileNameAndDocsJedi) {
+              text = retrieval::JediDocsText("", text, module_name).substr(1);
             }
-            contents = cache.Add(file.blob_id, CountTerms(analyzer, dictionary, text));
+            contents = cache.Add(key, CountTerms(analyzer, dictionary, text));
             ++analysed;
           }
           auto it = path_counts.find(file.path);

@@ -31,6 +31,9 @@ bool IsIdentContinue(char32_t c) {
 }
 
 // Python's tokenizer, enough for block structure, strings and the errors that matter here.
+// Lenient mode parses like parso (jedi's parser), which recovers from Python 2 syntax.
+thread_local bool g_lenient = false;
+
 std::vector<Token> Tokenize(std::string_view s) {
   std::vector<Token> out;
   std::vector<int> indents = {0};
@@ -110,7 +113,7 @@ std::vector<Token> Tokenize(std::string_view s) {
       std::string lower;
       for (char ch : prefix) lower.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(ch))));
       static const std::set<std::string> kPrefixes = {"", "r", "u", "b", "br", "rb", "f", "fr", "rf"};
-      if (!kPrefixes.count(lower)) throw SyntaxError{};  // e.g. Python 2's ur""
+      if (!kPrefixes.count(lower) && !g_lenient) throw SyntaxError{};  // e.g. Python 2's ur""
       char quote = s[q];
       bool triple = q + 2 < s.size() && s[q + 1] == quote && s[q + 2] == quote;
       size_t body_start = q + (triple ? 3 : 1);
@@ -159,10 +162,10 @@ std::vector<Token> Tokenize(std::string_view s) {
       if (number.size() > 1 && number[0] == '0' && std::isdigit(static_cast<unsigned char>(number[1]))) {
         if (number.find_first_not_of("0_") != std::string_view::npos &&
             number.find_first_of(".eEjJ") == std::string_view::npos) {
-          throw SyntaxError{};
+          if (!g_lenient) throw SyntaxError{};
         }
       }
-      if (number.back() == 'l' || number.back() == 'L') throw SyntaxError{};
+      if ((number.back() == 'l' || number.back() == 'L') && !g_lenient) throw SyntaxError{};
       out.push_back({Tok::kNumber, number, {}, {}});
       continue;
     }
@@ -179,11 +182,11 @@ std::vector<Token> Tokenize(std::string_view s) {
         if (s.substr(pos, 2) == *t) len = 2;
       }
     }
-    if (s.substr(pos, 2) == "<>") throw SyntaxError{};  // Python 2's not-equal
-    if (len == 1 && std::string_view("()[]{}:;,.+-*/%&|^~<>=@!").find(c) == std::string_view::npos) {
+    if (s.substr(pos, 2) == "<>" && !g_lenient) throw SyntaxError{};  // Python 2's not-equal
+    if (len == 1 && std::string_view("()[]{}:;,.+-*/%&|^~<>=@!").find(c) == std::string_view::npos && !g_lenient) {
       throw SyntaxError{};  // '$', '?', '`' and other characters Python 3 does not know
     }
-    if (len == 1 && c == '!') throw SyntaxError{};
+    if (len == 1 && c == '!' && !g_lenient) throw SyntaxError{};
     if (c == '(' || c == '[' || c == '{') ++depth;
     if (c == ')' || c == ']' || c == '}') {
       if (--depth < 0) throw SyntaxError{};
@@ -205,7 +208,12 @@ std::vector<Token> Tokenize(std::string_view s) {
 
 struct Node {
   enum Kind { kModule, kDef, kOther } kind = kOther;
+  bool is_class = false;
   std::string name;
+  std::string params;        // functions: parameters as jedi prints them
+  bool is_property = false;  // decorated with @property (jedi shows no signature)
+  std::string bases;         // classes: the text between the parentheses
+  std::string returns;       // functions: " -> annotation" or ""
   std::optional<std::string> docstring;
   bool docstring_checked = false;
   std::vector<std::unique_ptr<Node>> children;
@@ -226,6 +234,7 @@ bool IsAtom(const Token& t) {
 
 // Checks a logical line for the Python 2 constructs CPython 3 rejects.
 void CheckLine(const std::vector<Token>& line) {
+  if (g_lenient) return;
   for (size_t i = 0; i + 1 < line.size(); ++i) {
     const Token& a = line[i];
     const Token& b = line[i + 1];
@@ -377,9 +386,49 @@ size_t HeaderColon(const std::vector<Token>& line) {
   return std::string::npos;
 }
 
+// A name event in source order, for the jedi encoder.
+struct NameEvent {
+  const Node* def = nullptr;  // a function or class; else a module-level variable
+  std::string variable;
+  std::vector<const Node*> scopes;  // enclosing defs, outermost first
+};
+
+// Joins tokens the way parso's get_code() of a normalised parameter reads: tokens separated by
+// the original spacing is not kept, so rebuild with Python's usual spacing.
+std::string JoinTokens(const std::vector<Token>& toks, size_t begin, size_t end) {
+  std::string out;
+  for (size_t i = begin; i < end; ++i) {
+    const Token& t = toks[i];
+    std::string_view x = t.text;
+    bool op = t.kind == Tok::kOp;
+    if (!out.empty()) {
+      char last = out.back();
+      bool no_space_before = op && (x == "," || x == ")" || x == "]" || x == "}" || x == "." || x == ":" || x == "(" ||
+                                    x == "[" || x == "=");
+      bool after_open = last == '(' || last == '[' || last == '{' || last == '.' || last == '*' || last == '=';
+      if (op && x == "|") no_space_before = false;
+      if (!no_space_before && !after_open) out.push_back(' ');
+      if (op && x == "|" && last != ' ') {
+      }
+    }
+    out += x;
+    if (op && (x == "," || x == ":")) out.push_back(' ');
+    if (op && x == "|") out.push_back(' ');
+  }
+  // Collapse double spaces introduced by the rules above.
+  std::string clean;
+  for (char c : out) {
+    if (c == ' ' && !clean.empty() && clean.back() == ' ') continue;
+    clean.push_back(c);
+  }
+  while (!clean.empty() && clean.back() == ' ') clean.pop_back();
+  return clean;
+}
+
 class Parser {
  public:
-  explicit Parser(const std::vector<Token>& tokens) : t_(tokens) {}
+  explicit Parser(const std::vector<Token>& tokens, std::vector<NameEvent>* events = nullptr)
+      : t_(tokens), events_(events) {}
 
   std::unique_ptr<Node> ParseModule() {
     auto module = std::make_unique<Node>();
@@ -433,16 +482,31 @@ class Parser {
         ParseSuite(node, line, colon);
       };
       if (line[0].kind != Tok::kName) {
+        if (line[0].kind == Tok::kOp && line[0].text == "@" && line.size() > 1) {
+          pending_property_ = pending_property_ || line[1].text.find("property") != std::string_view::npos ||
+                              (line.size() > 3 && line[2].text == "." && (line[3].text == "setter" || line[3].text == "getter"));
+          continue;  // decorators do not end an if/try chain's meaning, but none follows them
+        }
         if_chain = loop_or_try = nullptr;
         continue;
       }
       if (keyword == "def" || keyword == "class") {
         auto node = std::make_unique<Node>();
         node->kind = Node::kDef;
+        node->is_class = keyword == "class";
         size_t name_at = is_async ? 2 : 1;
         if (name_at >= line.size() || line[name_at].kind != Tok::kName) throw SyntaxError{};
         node->name = std::string(line[name_at].text);
+        node->is_property = pending_property_ && !node->is_class;
+        pending_property_ = false;
+        if (!node->is_class) Signature(*node, line, name_at + 1, colon);
+        if (node->is_class && name_at + 1 < line.size() && line[name_at + 1].text == "(" && colon != std::string::npos) {
+          node->bases = JoinTokens(line, name_at + 2, colon - 2);
+        }
+        if (events_) events_->push_back({node.get(), "", scopes_});
+        scopes_.push_back(node.get());
         compound(*node);
+        scopes_.pop_back();
         parent.children.push_back(std::move(node));
         if_chain = loop_or_try = nullptr;
       } else if (keyword == "if" || keyword == "for" || keyword == "while" || keyword == "try" || keyword == "with" ||
@@ -469,6 +533,11 @@ class Parser {
       } else if (keyword == "except" || keyword == "case") {
         Node* owner = keyword == "except" ? loop_or_try : &parent;
         if (!owner) throw SyntaxError{};
+        // "except E as name:" at module level defines name.
+        if (events_ && scopes_.empty() && keyword == "except" && colon != std::string::npos && colon >= 3 &&
+            line[colon - 3].text == "as" && line[colon - 2].kind == Tok::kName) {
+          events_->push_back({nullptr, std::string(line[colon - 2].text), {}});
+        }
         auto handler = std::make_unique<Node>();  // ExceptHandler / match_case
         compound(*handler);
         owner->children.push_back(std::move(handler));
@@ -481,6 +550,7 @@ class Parser {
             (keyword == "match" || keyword == "case")) {
           throw SyntaxError{};
         }
+        if (events_ && scopes_.empty()) RecordAssignments(line);
         if_chain = loop_or_try = nullptr;
       }
     }
@@ -500,9 +570,98 @@ class Parser {
     ParseBlock(node, false);
   }
 
+  // Module-level assignment targets: "a = ...", "a, b = ...", "a: T = ...", "a += ...".
+  void RecordAssignments(const std::vector<Token>& line) {
+    if (line[0].text == "import" || line[0].text == "from" || line[0].text == "global") return;
+    int depth = 0;
+    size_t start = 0;
+    for (size_t i = 0; i < line.size(); ++i) {
+      const Token& t = line[i];
+      if (t.kind == Tok::kOp && (t.text == "(" || t.text == "[" || t.text == "{")) ++depth;
+      if (t.kind == Tok::kOp && (t.text == ")" || t.text == "]" || t.text == "}")) --depth;
+      if (depth != 0 || t.kind != Tok::kOp) continue;
+      bool assign = t.text == "=" || (t.text.size() >= 2 && t.text.back() == '=' && t.text != "==" && t.text != "<=" &&
+                                      t.text != ">=" && t.text != "!=");
+      bool annotation = t.text == ":";
+      if (!assign && !annotation) continue;
+      // Names of the target list between `start` and here (not attributes or subscripts).
+      for (size_t k = start; k < i; ++k) {
+        const Token& n = line[k];
+        bool attribute = k > start && line[k - 1].kind == Tok::kOp && line[k - 1].text == ".";
+        bool called = k + 1 < i && line[k + 1].kind == Tok::kOp && (line[k + 1].text == "." || line[k + 1].text == "[" || line[k + 1].text == "(");
+        if (n.kind == Tok::kName && !Keywords().count(n.text) && !attribute && !called) {
+          events_->push_back({nullptr, std::string(n.text), {}});
+        }
+      }
+      if (annotation) return;  // "a: T = value" defines only a
+      start = i + 1;
+    }
+  }
+
+  void Signature(Node& node, const std::vector<Token>& line, size_t open, size_t colon) {
+    if (open >= line.size() || line[open].text != "(" || colon == std::string::npos) return;
+    int depth = 0;
+    size_t close = open;
+    for (size_t i = open; i < line.size(); ++i) {
+      if (line[i].kind == Tok::kOp && (line[i].text == "(" || line[i].text == "[" || line[i].text == "{")) ++depth;
+      if (line[i].kind == Tok::kOp && (line[i].text == ")" || line[i].text == "]" || line[i].text == "}")) {
+        if (--depth == 0) {
+          close = i;
+          break;
+        }
+      }
+    }
+    // Parameters split at top-level commas; a trailing comma is dropped. jedi prints each as
+    // name[: annotation][=default], the annotation and default as written in the source.
+    auto span = [&](size_t from, size_t to) -> std::string {
+      if (from >= to) return "";
+      const char* begin = line[from].text.data();
+      const char* end = line[to - 1].text.data() + line[to - 1].text.size();
+      return std::string(begin, end);
+    };
+    std::vector<std::string> params;
+    size_t start = open + 1;
+    depth = 0;
+    for (size_t i = open + 1; i <= close; ++i) {
+      const Token& t = line[i];
+      bool end = i == close;
+      if (!end && t.kind == Tok::kOp && (t.text == "(" || t.text == "[" || t.text == "{")) ++depth;
+      if (!end && t.kind == Tok::kOp && (t.text == ")" || t.text == "]" || t.text == "}")) --depth;
+      if (end || (depth == 0 && t.kind == Tok::kOp && t.text == ",")) {
+        if (i > start) {
+          size_t colon_at = std::string::npos, equals_at = std::string::npos;
+          int d = 0;
+          for (size_t k = start; k < i; ++k) {
+            const Token& x = line[k];
+            if (x.kind == Tok::kOp && (x.text == "(" || x.text == "[" || x.text == "{")) ++d;
+            if (x.kind == Tok::kOp && (x.text == ")" || x.text == "]" || x.text == "}")) --d;
+            if (d == 0 && x.kind == Tok::kOp && x.text == ":" && colon_at == std::string::npos) colon_at = k;
+            if (d == 0 && x.kind == Tok::kOp && x.text == "=" && equals_at == std::string::npos) equals_at = k;
+          }
+          size_t name_end = std::min({colon_at, equals_at, i});
+          std::string param;
+          for (size_t k = start; k < name_end; ++k) param += line[k].text;
+          if (colon_at != std::string::npos) param += ": " + span(colon_at + 1, equals_at != std::string::npos ? equals_at : i);
+          if (equals_at != std::string::npos) param += "=" + span(equals_at + 1, i);
+          params.push_back(param);
+        }
+        start = i + 1;
+      }
+    }
+    for (size_t i = 0; i < params.size(); ++i) node.params += (i ? ", " : "") + params[i];
+    if (close + 1 < line.size() && line[close + 1].text == "->") {
+      const char* begin = line[close + 2].text.data();
+      const char* end = line[colon - 2].text.data() + line[colon - 2].text.size();
+      if (close + 2 <= colon - 2) node.returns = " -> " + std::string(begin, end);
+    }
+  }
+
   const std::vector<Token>& t_;
   size_t i_ = 0;
   Node* match_ = nullptr;
+  std::vector<NameEvent>* events_ = nullptr;
+  std::vector<const Node*> scopes_;
+  bool pending_property_ = false;
 };
 
 }  // namespace
@@ -585,6 +744,106 @@ PythonDocstrings ExtractPythonDocstrings(std::string_view source) {
     result = PythonDocstrings{};
   }
   return result;
+}
+
+PythonNames ExtractPythonNames(std::string_view source, const std::string& module_name) {
+  PythonNames result;
+  if (source.substr(0, 3) == "\xEF\xBB\xBF") source.remove_prefix(3);
+  struct Lenient {
+    Lenient() { g_lenient = true; }
+    ~Lenient() { g_lenient = false; }
+  } lenient;
+  try {
+    auto tokens = Tokenize(source);
+    std::vector<NameEvent> events;
+    auto module = Parser(tokens, &events).ParseModule();
+    if (module->docstring) result.module_docstring = CleanDoc(*module->docstring);
+    for (const auto& e : events) {
+      PythonName name;
+      name.full_name = module_name;
+      for (const Node* scope : e.scopes) name.full_name += "." + scope->name;
+      if (!e.def) {
+        name.full_name += "." + e.variable;
+        result.names.push_back(std::move(name));
+        continue;
+      }
+      const Node& d = *e.def;
+      name.full_name += "." + d.name;
+      std::string signature;
+      if (d.is_class) {
+        // The class's call signature: its __init__ without the first parameter.
+        std::string params;
+        for (const auto& child : d.children) {
+          if (child->kind == Node::kDef && !child->is_class && child->name == "__init__") {
+            params = child->params;
+            size_t comma = params.find(", ");
+            params = comma == std::string::npos ? "" : params.substr(comma + 2);
+          }
+        }
+        // Without an __init__, exception classes take BaseException's signature from typeshed.
+        bool has_init = false;
+        for (const auto& child : d.children) has_init = has_init || (child->kind == Node::kDef && child->name == "__init__");
+        auto ends_with = [&](std::string_view suffix) {
+          return d.bases.size() >= suffix.size() && d.bases.compare(d.bases.size() - suffix.size(), suffix.size(), suffix) == 0;
+        };
+        if (!has_init && (ends_with("Error") || ends_with("Exception") || ends_with("Warning"))) params = "*args: object";
+        signature = d.name + "(" + params + ")";
+      } else {
+        signature = d.name + "(" + d.params + ")" + d.returns;
+      }
+      std::string doc = d.docstring ? CleanDoc(*d.docstring) : "";
+      if (d.is_property) {
+        name.docstring = doc;  // jedi shows a property's docstring alone
+      } else {
+        name.docstring = signature;
+        if (!doc.empty()) name.docstring += "\n\n" + doc;
+      }
+      result.names.push_back(std::move(name));
+    }
+    result.parsed = true;
+  } catch (const SyntaxError&) {
+    result = PythonNames{};
+  } catch (const std::exception&) {
+    result = PythonNames{};
+  }
+  return result;
+}
+
+std::string JediModuleName(std::string_view path, const std::function<bool(const std::string&)>& is_project_root) {
+  std::string p(path);
+  std::string dir = p.substr(0, p.rfind('/') == std::string::npos ? 0 : p.rfind('/'));
+  std::string root;
+  while (!dir.empty()) {
+    if (is_project_root(dir)) {
+      root = dir + "/";
+      break;
+    }
+    size_t slash = dir.rfind('/');
+    dir = slash == std::string::npos ? "" : dir.substr(0, slash);
+  }
+  std::string rel = p.substr(root.size());
+  if (rel.size() > 3 && rel.compare(rel.size() - 3, 3, ".py") == 0) rel.resize(rel.size() - 3);
+  if (rel == "__init__") rel.clear();
+  if (rel.size() > 9 && rel.compare(rel.size() - 9, 9, "/__init__") == 0) rel.resize(rel.size() - 9);
+  for (char& c : rel) {
+    if (c == '/') c = '.';
+  }
+  return rel;
+}
+
+std::string JediDocsText(std::string_view path, std::string_view source, const std::string& module_name,
+                         bool* fell_back) {
+  std::string text = std::string(path) + "\n";
+  PythonNames names = ExtractPythonNames(source, module_name);
+  if (fell_back) *fell_back = !names.parsed;
+  if (!names.parsed) return text + std::string(source);
+  text += module_name + "\n";
+  if (names.module_docstring && !names.module_docstring->empty()) text += *names.module_docstring + "\n\n";
+  for (const auto& n : names.names) {
+    text += n.full_name + "\n";
+    if (!n.docstring.empty()) text += n.docstring + "\n\n";
+  }
+  return text;
 }
 
 std::string DocumentationText(std::string_view path, std::string_view source, bool* fell_back) {

@@ -2,7 +2,10 @@
 
 #include <gtest/gtest.h>
 
+#include <map>
+
 #include "dataset/jsonl.h"
+#include "git/repository.h"
 #include "test_support.h"
 
 namespace sweinfer::retrieval {
@@ -61,6 +64,55 @@ TEST(PythonDocstrings, MatchesReferenceDocuments) {
               matched, rows, fallbacks_matched, fallbacks_expected);
   EXPECT_GT(rows, 600u);
   EXPECT_EQ(matched, rows);
+}
+
+}  // namespace
+}  // namespace sweinfer::retrieval
+
+namespace sweinfer::retrieval {
+namespace {
+
+// The jedi encoder is approximated (jedi resolves imports against installed packages); this
+// reports how many of the reference's documents it reproduces exactly and checks a floor.
+TEST(PythonDocstrings, JediStyleAgreement) {
+  SWEINFER_REQUIRE_SHARED(shared);
+  size_t rows = 0, matched = 0;
+  for (const char* repo : {"psf__requests", "pallets__flask", "mwaskom__seaborn", "pytest-dev__pytest"}) {
+    // Project roots: folders of the commit holding a project marker, from the documents' own paths
+    // is not possible, so read them from the repository.
+    std::map<std::string, git::TreeSnapshot> trees;
+    auto repo_handle = git::Repository::Open(shared + "/repos/" + repo + ".git");
+    dataset::ForEachJsonl(shared + "/conformance/documents/" + repo + ".jsonl", [&](dataset::Record&& r, size_t) {
+      if (!r["file_name_and_docs_jedi"].is_string()) return true;
+      ++rows;
+      std::string commit = r["base_commit"];
+      auto it = trees.find(commit);
+      if (it == trees.end()) it = trees.emplace(commit, repo_handle.Snapshot(commit)).first;
+      const git::TreeSnapshot& tree = it->second;
+      auto is_root = [&](const std::string& dir) {
+        for (const char* marker : {"setup.py", ".git", ".hg", "requirements.txt", "MANIFEST.in", "pyproject.toml"}) {
+          if (tree.ReadFile(dir + "/" + marker).bytes) return true;
+        }
+        return false;
+      };
+      std::string path = r["path"];
+      std::string contents = r["file_name_and_contents"].get<std::string>().substr(path.size() + 1);
+      std::string text = JediDocsText(path, contents, JediModuleName(path, is_root));
+      if (text == r["file_name_and_docs_jedi"].get<std::string>()) {
+        ++matched;
+      } else if (std::getenv("SWEINFER_SHOW_JEDI_DIFFS")) {
+        std::string want = r["file_name_and_docs_jedi"];
+        size_t i = 0;
+        while (i < want.size() && i < text.size() && want[i] == text[i]) ++i;
+        std::printf("== %s\nwant: %s\ngot:  %s\n", path.c_str(), want.substr(i > 80 ? i - 80 : 0, 220).c_str(),
+                    text.substr(i > 80 ? i - 80 : 0, 220).c_str());
+      }
+      return true;
+    });
+  }
+  std::printf("file_name_and_docs_jedi (approximation): %zu/%zu documents equal to the reference\n", matched, rows);
+  EXPECT_GT(rows, 300u);
+  EXPECT_GE(matched * 100, rows * 50);
 }
 
 }  // namespace
