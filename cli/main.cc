@@ -12,6 +12,7 @@
 #include "patch/extract.h"
 #include "pipelines/make_dataset.h"
 #include "pipelines/retrieve.h"
+#include "pipelines/run_api.h"
 #include "pipelines/tokenize_dataset.h"
 #include "util/error.h"
 
@@ -250,14 +251,38 @@ int main(int argc, char** argv) {
   eval->add_option("--retrieval_file", ev_file, "Compute recall straight from these hits");
   eval->add_option("--k", ev_k, "Hits counted with --retrieval_file");
 
+  // run-api
+  pipelines::RunApiOptions ra;
+  auto* run_api = app.add_subcommand("run-api", "Completions from API providers (run_api)");
+  run_api->add_option("--dataset_name_or_path", ra.dataset_name_or_path, "Text dataset (make-dataset output)")->required();
+  run_api->add_option("--split", ra.split);
+  run_api->add_option("--model_name_or_path", ra.model_name_or_path)->required();
+  run_api->add_option("--output_dir", ra.output_dir)->required();
+  run_api->add_option("--shard_id", ra.shard_id);
+  run_api->add_option("--num_shards", ra.num_shards);
+  run_api->add_option("--model_args", ra.model_args, "k=v,... passed in the request body");
+  run_api->add_option("--max_cost", ra.max_cost, "Stop sending when the total cost reaches this many dollars");
+  run_api->add_option("--provider", ra.provider, "openai, azure, anthropic, anthropic-legacy, openai-compatible");
+  run_api->add_option("--base_url", ra.base_urls, "OpenAI-compatible server (repeat to spread load)")->take_all();
+  run_api->add_option("--price_file", ra.price_file, "JSON model table overrides");
+  run_api->add_option("--azure_endpoint", ra.azure_endpoint);
+  run_api->add_option("--azure_deployment", ra.azure_deployment);
+  run_api->add_option("--azure_api_version", ra.azure_api_version);
+  run_api->add_option("--concurrency", ra.concurrency, "Requests in flight (default 8)");
+  run_api->add_option("--rpm", ra.rpm, "Requests per minute cap");
+  run_api->add_option("--temperature", ra.temperature);
+  run_api->add_option("--top_p", ra.top_p);
+  run_api->add_option("--timeout", ra.timeout_seconds, "Per-request timeout in seconds");
+  run_api->add_option("--max_attempts", ra.max_attempts);
+  run_api->add_option("--tiktoken_dir", ra.tiktoken_dir);
+
   // Capabilities that later work fills in: they say so and exit 2.
   struct Pending {
     const char* name;
     const char* what;
   };
   std::vector<std::pair<CLI::App*, Pending>> pending;
-  for (Pending p : {Pending{"run-api", "completions from API providers (run_api)"},
-                    Pending{"run-llama", "in-process Llama inference (run_llama)"},
+  for (Pending p : {Pending{"run-llama", "in-process Llama inference (run_llama)"},
                     Pending{"run-live", "patches for open GitHub issues (run_live)"}}) {
     auto* sub = app.add_subcommand(p.name, p.what);
     sub->allow_extras();
@@ -289,6 +314,12 @@ int main(int argc, char** argv) {
       return 0;
     }
     if (*encode) return EncodeCommand(enc_name, enc_files, enc_field, enc_raw, enc_special);
+    if (*run_api) {
+      ra.quiet = quiet;
+      auto summary = pipelines::RunApi(ra);
+      std::fprintf(stderr, "wrote %s\n", summary.output_file.c_str());
+      return 0;
+    }
     if (*retrieve) {
       rt.leave_indexes = ParseBool(rt_leave);
       rt.repositories.repos_dir = rt_repos;

@@ -1,0 +1,168 @@
+#include "pipelines/run_api.h"
+
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <map>
+#include <random>
+
+#include "api/settings.h"
+#include "dataset/jsonl.h"
+#include "mock_llm_server.h"
+#include "test_support.h"
+#include "util/error.h"
+
+namespace sweinfer::pipelines {
+namespace {
+
+const std::string kKey = "sk-test-SECRET-key-0123456789";
+
+// A text dataset of n instances; `faults` puts fault markers into chosen instances.
+std::string MakeDataset(const testing::ScratchDir& dir, int n, const std::map<int, std::string>& faults = {}) {
+  std::string lines;
+  for (int i = 0; i < n; ++i) {
+    std::string text = "You are a helpful system.\nID:" + std::to_string(i) + "\n" + std::string(10 + i, 'x');
+    auto f = faults.find(i);
+    if (f != faults.end()) text += "\n" + f->second;
+    lines += dataset::DumpRecord(dataset::Record{{"instance_id", "inst-" + std::to_string(i)}, {"text", text}}) + "\n";
+  }
+  testing::WriteFile(dir / "data.jsonl", lines);
+  return dir / "data.jsonl";
+}
+
+RunApiOptions Options(const testing::ScratchDir& dir, const std::string& dataset, const std::string& url) {
+  RunApiOptions o;
+  o.dataset_name_or_path = dataset;
+  o.model_name_or_path = "gpt-4-0613";
+  o.output_dir = dir / "out";
+  o.provider = "openai";
+  o.concurrency = 8;
+  o.quiet = true;
+  o.dotenv_path = dir / ".env";
+  testing::WriteFile(dir / ".env", "OPENAI_API_KEY=\"" + kKey + "\"\nOPENAI_BASE_URL=" + url + "/v1\n");
+  if (auto shared = testing::SharedDir()) o.tiktoken_dir = *shared + "/tokenizers";
+  return o;
+}
+
+TEST(RunApi, FaultsAreRetriedOrRecordedAndKeysNeverLeak) {
+  SWEINFER_REQUIRE_SHARED(shared);
+  testing::MockLlmServer server(kKey);
+  testing::ScratchDir dir;
+  std::string data = MakeDataset(dir, 12, {{1, "FAULT:429"}, {2, "FAULT:500"}, {3, "FAULT:MALFORMED"},
+                                           {4, "FAULT:CONTEXT"}, {5, "FAULT:RESET"}, {6, "FAULT:SLOW"}});
+  auto o = Options(dir, data, server.url());
+  auto summary = RunApi(o);
+  EXPECT_EQ(summary.done, 11u);
+  EXPECT_EQ(summary.failed["context length"], 1u);
+  auto rows = dataset::ReadJsonl(summary.output_file);
+  ASSERT_EQ(rows.size(), 11u);
+  std::set<std::string> ids;
+  for (const auto& r : rows) {
+    ids.insert(r["instance_id"]);
+    EXPECT_EQ(r["model_patch"], "\n--- a/x.py\n+++ b/x.py\n@@ -1 +1 @@\n-a\n+b\n");
+    EXPECT_EQ(r["usage"]["input_tokens"], 1000);
+    EXPECT_NEAR(r["cost"].get<double>(), 1000 * 30e-6 + 100 * 60e-6, 1e-12);
+    EXPECT_EQ(r["text"].get<std::string>().rfind("You are a helpful system.\n\nID:", 0), 0u);
+  }
+  EXPECT_EQ(ids.size(), 11u);
+  EXPECT_EQ(ids.count("inst-4"), 0u);
+  EXPECT_EQ(summary.output_file, dir / "out/gpt-4-0613__data.jsonl__test.jsonl");
+  // The key appears in no output file.
+  for (const auto& entry : std::filesystem::directory_iterator(dir / "out")) {
+    EXPECT_EQ(testing::ReadFile(entry.path()).find(kKey), std::string::npos) << entry.path();
+  }
+  // Resume: nothing is sent again.
+  int before = server.requests();
+  auto again = RunApi(o);
+  EXPECT_EQ(again.done, 0u);
+  EXPECT_EQ(again.skipped_existing, 12u);
+  EXPECT_EQ(server.requests(), before);
+}
+
+TEST(RunApi, AnthropicMessagesAndCostCap) {
+  SWEINFER_REQUIRE_SHARED(shared);
+  testing::MockLlmServer server(kKey);
+  testing::ScratchDir dir;
+  std::string data = MakeDataset(dir, 6, {{0, "FAULT:529"}});
+  auto o = Options(dir, data, server.url());
+  o.provider = "anthropic";
+  o.model_name_or_path = "claude-3-5-sonnet-20241022";
+  testing::WriteFile(dir / ".env", "ANTHROPIC_API_KEY=" + kKey + "\nANTHROPIC_BASE_URL=" + server.url() + "\n");
+  testing::WriteFile(dir / "prices.json", R"({"claude-3-5-sonnet-20241022": {"input": 0.001, "output": 0}})");
+  o.price_file = dir / "prices.json";
+  o.max_cost = 2.5;  // each answer costs $1: three are sent one at a time, then the cap stops the run
+  o.concurrency = 1;
+  auto summary = RunApi(o);
+  EXPECT_EQ(summary.done, 3u);
+  EXPECT_EQ(summary.not_sent_cost_cap, 3u);
+  auto rows = dataset::ReadJsonl(summary.output_file);
+  ASSERT_EQ(rows.size(), 3u);
+  EXPECT_TRUE(rows[0].contains("text_inputs"));
+  // A rerun counts the recorded cost and sends nothing more.
+  auto again = RunApi(o);
+  EXPECT_NEAR(again.previous_cost, 3.0, 1e-9);
+  EXPECT_EQ(again.done, 0u);
+}
+
+TEST(RunApi, WrongKeyStopsTheRunWithAClearMessage) {
+  SWEINFER_REQUIRE_SHARED(shared);
+  testing::MockLlmServer server("another-key");
+  testing::ScratchDir dir;
+  auto o = Options(dir, MakeDataset(dir, 3), server.url());
+  try {
+    RunApi(o);
+    FAIL();
+  } catch (const Error& e) {
+    std::string m = e.what();
+    EXPECT_NE(m.find("key"), std::string::npos);
+    EXPECT_EQ(m.find(kKey), std::string::npos) << m;  // the server echoed it; it is masked
+  }
+}
+
+TEST(ModelArgs, PythonLikeTypes) {
+  auto args = api::ParseModelArgs("a=True,b=None,c=3,d=0.5,e=[],f={},g='x y',h=plain");
+  EXPECT_EQ(args["a"], true);
+  EXPECT_TRUE(args["b"].is_null());
+  EXPECT_EQ(args["c"], 3);
+  EXPECT_EQ(args["d"], 0.5);
+  EXPECT_TRUE(args["e"].is_array());
+  EXPECT_TRUE(args["f"].is_object());
+  EXPECT_EQ(args["g"], "x y");
+  EXPECT_EQ(args["h"], "plain");
+}
+
+// kill -9 the CLI at random moments against a slow server; after a final complete run every
+// instance appears exactly once.
+TEST(RunApi, SurvivesKillNineWithoutDuplicates) {
+  SWEINFER_REQUIRE_SHARED(shared);
+  testing::MockLlmServer server(kKey, /*delay_ms=*/30);
+  testing::ScratchDir dir;
+  std::string data = MakeDataset(dir, 40);
+  testing::WriteFile(dir / ".env", "OPENAI_API_KEY=" + kKey + "\nOPENAI_BASE_URL=" + server.url() + "/v1\n");
+  std::string cmd = std::string(SWEINFER_BINARY) + " run-api --dataset_name_or_path " + data +
+                    " --model_name_or_path gpt-4-0613 --provider openai --output_dir " + (dir / "out") +
+                    " --concurrency 4 --tiktoken_dir " + shared + "/tokenizers --quiet";
+  std::mt19937 rng(3);
+  for (int round = 0; round < 8; ++round) {
+    pid_t pid = fork();
+    ASSERT_GE(pid, 0);
+    if (pid == 0) {
+      if (chdir(dir.path().c_str()) != 0) _exit(3);
+      execl("/bin/sh", "sh", "-c", ("exec " + cmd + " 2>/dev/null").c_str(), nullptr);
+      _exit(127);
+    }
+    usleep(std::uniform_int_distribution<int>(20000, 150000)(rng));
+    kill(pid, SIGKILL);
+    waitpid(pid, nullptr, 0);
+  }
+  ASSERT_EQ(std::system(("cd " + dir.path() + " && " + cmd).c_str()), 0);
+  std::multiset<std::string> ids;
+  for (const auto& r : dataset::ReadJsonl(dir / "out/gpt-4-0613__data.jsonl__test.jsonl")) ids.insert(r["instance_id"]);
+  EXPECT_EQ(ids.size(), 40u);
+  for (int i = 0; i < 40; ++i) EXPECT_EQ(ids.count("inst-" + std::to_string(i)), 1u);
+}
+
+}  // namespace
+}  // namespace sweinfer::pipelines

@@ -1,0 +1,116 @@
+// An in-process mock of the OpenAI Chat Completions and Anthropic Messages APIs for tests and
+// benchmarks, with injectable faults keyed on the instance text: a prompt containing
+// "FAULT:429" gets one 429 with retry-after, "FAULT:500" one 500, "FAULT:529" one 529,
+// "FAULT:MALFORMED" one truncated JSON body, "FAULT:RESET" one dropped connection,
+// "FAULT:CONTEXT" a context-length error every time, "FAULT:SLOW" a 1 s delay. `delay_ms`
+// delays every answer.
+#pragma once
+
+#include <httplib.h>
+
+#include <atomic>
+#include <chrono>
+#include <map>
+#include <mutex>
+#include <set>
+#include <string>
+#include <thread>
+
+#include "dataset/jsonl.h"
+
+namespace sweinfer::testing {
+
+class MockLlmServer {
+ public:
+  explicit MockLlmServer(std::string expected_key, int delay_ms = 0, int threads = 16)
+      : key_(std::move(expected_key)), delay_ms_(delay_ms) {
+    server_.new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
+    server_.Post("/v1/chat/completions", [this](const httplib::Request& req, httplib::Response& res) {
+      Handle(req, res, false);
+    });
+    server_.Post("/v1/messages", [this](const httplib::Request& req, httplib::Response& res) { Handle(req, res, true); });
+    port_ = server_.bind_to_any_port("127.0.0.1");
+    thread_ = std::thread([this] { server_.listen_after_bind(); });
+    while (!server_.is_running()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  ~MockLlmServer() {
+    server_.stop();
+    thread_.join();
+  }
+  std::string url() const { return "http://127.0.0.1:" + std::to_string(port_); }
+  int requests() const { return requests_; }
+
+ private:
+  bool Once(const std::string& key) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return fired_.insert(key).second;
+  }
+  void Handle(const httplib::Request& req, httplib::Response& res, bool anthropic) {
+    ++requests_;
+    std::string auth = anthropic ? req.get_header_value("x-api-key") : req.get_header_value("Authorization");
+    if (auth != (anthropic ? key_ : "Bearer " + key_)) {
+      res.status = 401;
+      res.set_content(R"({"error": {"message": "Incorrect API key provided: )" + auth + R"("}})", "application/json");
+      return;
+    }
+    if (delay_ms_) std::this_thread::sleep_for(std::chrono::milliseconds(delay_ms_));
+    dataset::Record body = dataset::Record::parse(req.body);
+    std::string user = anthropic ? body["messages"][0]["content"].get<std::string>()
+                                 : body["messages"][1]["content"].get<std::string>();
+    size_t id_at = user.find("ID:");
+    std::string id = id_at == std::string::npos ? user : user.substr(id_at, user.find('\n', id_at) - id_at);
+    if (user.find("FAULT:CONTEXT") != std::string::npos) {
+      res.status = 400;
+      res.set_content(anthropic ? R"({"type":"error","error":{"type":"invalid_request_error","message":"prompt is too long: 300000 tokens > 200000 maximum"}})"
+                                : R"({"error":{"message":"This model's maximum context length is 8192 tokens.","code":"context_length_exceeded"}})",
+                      "application/json");
+      return;
+    }
+    if (user.find("FAULT:429") != std::string::npos && Once(id + "429")) {
+      res.status = 429;
+      res.set_header("retry-after", "0.2");
+      res.set_content(R"({"error":{"message":"Rate limit reached","code":"rate_limit_exceeded"}})", "application/json");
+      return;
+    }
+    if (user.find("FAULT:500") != std::string::npos && Once(id + "500")) {
+      res.status = 500;
+      res.set_content("oops", "text/plain");
+      return;
+    }
+    if (user.find("FAULT:529") != std::string::npos && Once(id + "529")) {
+      res.status = 529;
+      res.set_content(R"({"type":"error","error":{"type":"overloaded_error","message":"Overloaded"}})", "application/json");
+      return;
+    }
+    if (user.find("FAULT:MALFORMED") != std::string::npos && Once(id + "malformed")) {
+      res.set_content(R"({"choices": [{"message": {"content": "trunc)", "application/json");
+      return;
+    }
+    if (user.find("FAULT:RESET") != std::string::npos && Once(id + "reset")) {
+      res.status = -1;  // httplib closes the connection without an answer
+      throw std::runtime_error("drop");
+    }
+    if (user.find("FAULT:SLOW") != std::string::npos) std::this_thread::sleep_for(std::chrono::milliseconds(1000));
+    std::string answer = "Here is the fix for " + id + ":\n<patch>\n--- a/x.py\n+++ b/x.py\n@@ -1 +1 @@\n-a\n+b\n</patch>";
+    dataset::Record out;
+    if (anthropic) {
+      out = {{"content", dataset::Record::array({dataset::Record{{"type", "text"}, {"text", answer}}})},
+             {"usage", {{"input_tokens", 1000}, {"output_tokens", 100}, {"cache_read_input_tokens", 0}}}};
+    } else {
+      out = {{"choices", dataset::Record::array({dataset::Record{{"message", {{"role", "assistant"}, {"content", answer}}}}})},
+             {"usage", {{"prompt_tokens", 1000}, {"completion_tokens", 100}}}};
+    }
+    res.set_content(out.dump(), "application/json");
+  }
+
+  std::string key_;
+  int delay_ms_;
+  httplib::Server server_;
+  std::thread thread_;
+  int port_ = 0;
+  std::atomic<int> requests_{0};
+  std::mutex mutex_;
+  std::set<std::string> fired_;
+};
+
+}  // namespace sweinfer::testing
