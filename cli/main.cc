@@ -270,6 +270,7 @@ int main(int argc, char** argv) {
   run_api->add_option("--azure_api_version", ra.azure_api_version);
   run_api->add_option("--concurrency", ra.concurrency, "Requests in flight (default 8)");
   run_api->add_option("--rpm", ra.rpm, "Requests per minute cap");
+  run_api->add_option("--tpm", ra.tpm, "Prompt tokens per minute cap");
   run_api->add_option("--temperature", ra.temperature);
   run_api->add_option("--top_p", ra.top_p);
   run_api->add_option("--timeout", ra.timeout_seconds, "Per-request timeout in seconds");

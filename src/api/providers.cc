@@ -150,6 +150,11 @@ Answer ParseAnswer(Provider provider, const http::Response& r) {
     }
     return a;
   }
+  for (const char* remaining : {"x-ratelimit-remaining-requests", "x-ratelimit-remaining-tokens",
+                                "anthropic-ratelimit-requests-remaining", "anthropic-ratelimit-tokens-remaining"}) {
+    std::string v = r.Header(remaining);
+    if (!v.empty() && std::strtod(v.c_str(), nullptr) <= 0) a.slow_down = std::max(1.0, HeaderSeconds(r));
+  }
   if (!json_ok || !body.is_object()) {
     a.outcome = Outcome::kRetry;  // a malformed or truncated body: ask again
     a.error = "malformed response body";

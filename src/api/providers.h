@@ -43,6 +43,7 @@ struct Answer {
   dataset::Record usage = dataset::Record::object();
   std::string error;           // a person-readable reason (never includes the key)
   double retry_after = -1;     // seconds the server asked to wait, or -1
+  double slow_down = -1;       // on success: the server's window is used up; seconds until it resets
 };
 
 Answer ParseAnswer(Provider provider, const http::Response& response);

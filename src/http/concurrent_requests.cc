@@ -41,6 +41,27 @@ void RunConcurrently(const ConcurrencyOptions& options, const std::function<std:
                                       std::chrono::duration<double>(60.0 / options.requests_per_minute))
                                 : Clock::duration::zero();
   bool source_open = true;
+  // Token bucket for --tpm: refills continuously, holds at most a minute's worth.
+  double token_budget = options.tokens_per_minute;
+  Clock::time_point budget_time = Clock::now();
+  std::optional<Transfer> held;  // drawn from `next` but waiting for tokens
+  auto refill = [&] {
+    if (options.tokens_per_minute <= 0) return;
+    auto now = Clock::now();
+    token_budget = std::min(options.tokens_per_minute,
+                            token_budget + options.tokens_per_minute / 60.0 *
+                                               std::chrono::duration<double>(now - budget_time).count());
+    budget_time = now;
+  };
+  auto affordable = [&](const Transfer& t) {
+    if (options.tokens_per_minute <= 0) return true;
+    refill();
+    // A request larger than the whole budget goes when the bucket is full.
+    double need = std::min(t.estimated_tokens, options.tokens_per_minute);
+    if (token_budget + 1e-9 < need) return false;
+    token_budget -= need;
+    return true;
+  };
   auto start = [&](Transfer t) {
     auto a = std::make_unique<Active>();
     a->transfer = std::move(t);
@@ -68,15 +89,19 @@ void RunConcurrently(const ConcurrencyOptions& options, const std::function<std:
         start(std::move(t));
         continue;
       }
-      if (!source_open) break;
-      std::optional<Transfer> t = next();
-      if (!t) {
-        source_open = false;
-        break;
+      if (!held) {
+        if (!source_open) break;
+        held = next();
+        if (!held) {
+          source_open = false;
+          break;
+        }
       }
-      start(std::move(*t));
+      if (!affordable(*held)) break;
+      start(std::move(*held));
+      held.reset();
     }
-    if (active.empty() && waiting.empty() && !source_open) break;
+    if (active.empty() && waiting.empty() && !source_open && !held) break;
     int running = 0;
     curl_multi_perform(multi, &running);
     int queued = 0;

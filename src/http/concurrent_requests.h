@@ -17,6 +17,7 @@ namespace sweinfer::http {
 struct Transfer {
   size_t id = 0;  // the caller's handle for this request
   Request request;
+  double estimated_tokens = 0;  // for the tokens-per-minute cap
 };
 
 struct Completion {
@@ -34,6 +35,7 @@ struct RetryDecision {
 struct ConcurrencyOptions {
   int max_in_flight = 8;
   double requests_per_minute = 0;  // 0: unlimited
+  double tokens_per_minute = 0;    // 0: unlimited; Transfer::estimated_tokens are drawn from it
 };
 
 // Runs until `next` returns nullopt and nothing is in flight or waiting. `next` is called only when

@@ -140,6 +140,7 @@ RunApiSummary RunApi(const RunApiOptions& o) {
     counter = tokenizer::LoadTokenizer(o200k ? "o200k" : "cl100k", t);
   }
   std::vector<const Record*> todo;
+  std::vector<double> estimated_tokens;
   for (const auto& r : rows) {
     const std::string id = r["instance_id"].get<std::string>();
     if (out.done_ids().count(id) || errors.done_ids().count(id)) {
@@ -154,6 +155,7 @@ RunApiSummary RunApi(const RunApiOptions& o) {
       continue;
     }
     todo.push_back(&r);
+    estimated_tokens.push_back(static_cast<double>(tokens));
   }
 
   const dataset::Record model_args = api::ParseModelArgs(o.model_args);
@@ -180,7 +182,7 @@ RunApiSummary RunApi(const RunApiOptions& o) {
     }
     size_t i = next_index++;
     const api::ProviderConfig& server = servers[i % servers.size()];
-    return http::Transfer{i, api::BuildRequest(server, prompt_for(*todo[i]), o.timeout_seconds)};
+    return http::Transfer{i, api::BuildRequest(server, prompt_for(*todo[i]), o.timeout_seconds), estimated_tokens[i]};
   };
   auto fail = [&](size_t i, const std::string& reason, const std::string& detail) {
     ++summary.failed[reason];
@@ -228,6 +230,7 @@ RunApiSummary RunApi(const RunApiOptions& o) {
         summary.patches += !patch.empty();
         ++summary.done;
         bar.Advance();
+        if (a.slow_down > 0) decision.pause_all_seconds = a.slow_down;
         break;
       }
       case api::Outcome::kRetry: {
@@ -255,7 +258,7 @@ RunApiSummary RunApi(const RunApiOptions& o) {
     }
     return decision;
   };
-  http::RunConcurrently({o.concurrency, o.rpm}, next, done);
+  http::RunConcurrently({o.concurrency, o.rpm, o.tpm}, next, done);
   bar.Finish();
   if (!o.quiet) {
     std::fprintf(stderr,

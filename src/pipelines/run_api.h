@@ -29,6 +29,7 @@ struct RunApiOptions {
   std::optional<std::string> azure_endpoint, azure_deployment, azure_api_version;
   int concurrency = 8;
   double rpm = 0;
+  double tpm = 0;
   double temperature = 0.2;
   std::optional<double> top_p;
   long timeout_seconds = 600;

@@ -8,6 +8,7 @@
 #include <map>
 #include <random>
 
+#include "api/providers.h"
 #include "api/settings.h"
 #include "dataset/jsonl.h"
 #include "mock_llm_server.h"
@@ -119,6 +120,51 @@ TEST(RunApi, WrongKeyStopsTheRunWithAClearMessage) {
     EXPECT_NE(m.find("key"), std::string::npos);
     EXPECT_EQ(m.find(kKey), std::string::npos) << m;  // the server echoed it; it is masked
   }
+}
+
+TEST(RunApi, OpenAICompatibleSpreadsOverServersAndHonoursRpm) {
+  SWEINFER_REQUIRE_SHARED(shared);
+  testing::MockLlmServer a(kKey), b(kKey);
+  testing::ScratchDir dir;
+  auto o = Options(dir, MakeDataset(dir, 10), a.url());
+  o.provider.reset();
+  o.model_name_or_path = "Qwen/Qwen2.5-Coder-7B";
+  o.base_urls = {a.url() + "/v1", b.url() + "/v1"};
+  o.rpm = 600;  // one request per 100 ms
+  auto t0 = std::chrono::steady_clock::now();
+  auto summary = RunApi(o);
+  double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  EXPECT_EQ(summary.done, 10u);
+  EXPECT_EQ(a.requests(), 5);
+  EXPECT_EQ(b.requests(), 5);
+  EXPECT_GE(seconds, 0.85);  // ten starts paced 100 ms apart
+  EXPECT_EQ(summary.output_file, dir / "out/Qwen2.5-Coder-7B__data.jsonl__test.jsonl");
+}
+
+TEST(Providers, AzureAndAnthropicRequestShapes) {
+  api::ProviderConfig azure;
+  azure.provider = api::Provider::kAzure;
+  azure.base_url = "https://example.openai.azure.com/";
+  azure.azure_deployment = "gpt4o-prod";
+  azure.azure_api_version = "2024-10-21";
+  azure.api_key = "azure-key";
+  api::Prompt p = api::SplitPrompt("system line\nuser text");
+  p.model = "gpt4o-prod";
+  auto req = api::BuildRequest(azure, p, 60);
+  EXPECT_EQ(req.url, "https://example.openai.azure.com/openai/deployments/gpt4o-prod/chat/completions?api-version=2024-10-21");
+  EXPECT_NE(std::find(req.headers.begin(), req.headers.end(), "api-key: azure-key"), req.headers.end());
+  api::ProviderConfig claude;
+  claude.provider = api::Provider::kAnthropic;
+  claude.api_key = "k";
+  p.model = "claude-sonnet-4-5";
+  p.top_p = 0.95;
+  auto body = dataset::Record::parse(api::BuildRequest(claude, p, 60).body);
+  EXPECT_EQ(body["system"], "system line");
+  EXPECT_EQ(body["messages"][0]["content"], "user text");
+  EXPECT_FALSE(body.contains("top_p"));  // Claude 4.x takes temperature or top_p, not both
+  EXPECT_EQ(api::ProviderForModel("claude-2.1", false), api::Provider::kAnthropicLegacy);
+  EXPECT_EQ(api::ProviderForModel("gpt-4o", true), api::Provider::kAzure);
+  EXPECT_EQ(api::ProviderForModel("o3-mini", false), api::Provider::kOpenAI);
 }
 
 TEST(ModelArgs, PythonLikeTypes) {
