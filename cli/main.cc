@@ -276,6 +276,8 @@ int main(int argc, char** argv) {
   run_api->add_option("--timeout", ra.timeout_seconds, "Per-request timeout in seconds");
   run_api->add_option("--max_attempts", ra.max_attempts);
   run_api->add_option("--tiktoken_dir", ra.tiktoken_dir);
+  run_api->add_flag("--batch", ra.batch, "Use the OpenAI Batch API / Anthropic Message Batches (half price)");
+  run_api->add_option("--batch_poll_seconds", ra.batch_poll_seconds, "Seconds between batch status checks");
 
   // Capabilities that later work fills in: they say so and exit 2.
   struct Pending {

@@ -3,7 +3,7 @@
 // "FAULT:429" gets one 429 with retry-after, "FAULT:500" one 500, "FAULT:529" one 529,
 // "FAULT:MALFORMED" one truncated JSON body, "FAULT:RESET" one dropped connection,
 // "FAULT:CONTEXT" a context-length error every time, "FAULT:SLOW" a 1 s delay. `delay_ms`
-// delays every answer.
+// delays every answer. The OpenAI Batch API and Anthropic Message Batches are mocked too.
 #pragma once
 
 #include <httplib.h>
@@ -29,6 +29,69 @@ class MockLlmServer {
       Handle(req, res, false);
     });
     server_.Post("/v1/messages", [this](const httplib::Request& req, httplib::Response& res) { Handle(req, res, true); });
+    // Batch APIs: a batch ends after `polls_until_done_` status checks.
+    server_.Post("/v1/files", [this](const httplib::Request& req, httplib::Response& res) {
+      std::lock_guard<std::mutex> lock(mutex_);
+      std::string id = "file-" + std::to_string(files_.size());
+      files_[id] = req.get_file_value("file").content;
+      res.set_content(dataset::Record{{"id", id}}.dump(), "application/json");
+    });
+    server_.Post("/v1/batches", [this](const httplib::Request& req, httplib::Response& res) {
+      std::lock_guard<std::mutex> lock(mutex_);
+      auto body = dataset::Record::parse(req.body);
+      std::string id = "batch-" + std::to_string(batches_.size());
+      std::string out;
+      std::string input = files_[body["input_file_id"]];
+      for (size_t start = 0; start < input.size();) {
+        size_t nl = input.find('\n', start);
+        auto line = dataset::Record::parse(input.substr(start, nl - start));
+        start = nl + 1;
+        std::string user = line["body"]["messages"][1]["content"];
+        out += dataset::Record{{"custom_id", line["custom_id"]},
+                               {"response", {{"status_code", 200}, {"body", dataset::Record::parse(AnswerBody(user, false))}}}}.dump() + "\n";
+      }
+      files_[id + "-out"] = out;
+      batches_[id] = 0;
+      res.set_content(dataset::Record{{"id", id}, {"status", "validating"}}.dump(), "application/json");
+    });
+    server_.Get(R"(/v1/batches/([\w-]+))", [this](const httplib::Request& req, httplib::Response& res) {
+      std::lock_guard<std::mutex> lock(mutex_);
+      std::string id = req.matches[1];
+      bool finished = ++batches_[id] > polls_until_done_;
+      dataset::Record status{{"id", id}, {"status", finished ? "completed" : "in_progress"}};
+      if (finished) status["output_file_id"] = id + "-out";
+      res.set_content(status.dump(), "application/json");
+    });
+    server_.Get(R"(/v1/files/([\w-]+)/content)", [this](const httplib::Request& req, httplib::Response& res) {
+      std::lock_guard<std::mutex> lock(mutex_);
+      res.set_content(files_[req.matches[1]], "application/jsonl");
+    });
+    server_.Post("/v1/messages/batches", [this](const httplib::Request& req, httplib::Response& res) {
+      std::lock_guard<std::mutex> lock(mutex_);
+      auto body = dataset::Record::parse(req.body);
+      std::string id = "msgbatch_" + std::to_string(batches_.size());
+      std::string out;
+      for (const auto& r : body["requests"]) {
+        std::string user = r["params"]["messages"][0]["content"];
+        out += dataset::Record{{"custom_id", r["custom_id"]},
+                               {"result", {{"type", "succeeded"}, {"message", dataset::Record::parse(AnswerBody(user, true))}}}}.dump() + "\n";
+      }
+      files_[id] = out;
+      batches_[id] = 0;
+      res.set_content(dataset::Record{{"id", id}, {"processing_status", "in_progress"}}.dump(), "application/json");
+    });
+    server_.Get(R"(/v1/messages/batches/(\w+))", [this](const httplib::Request& req, httplib::Response& res) {
+      std::lock_guard<std::mutex> lock(mutex_);
+      std::string id = req.matches[1];
+      bool finished = ++batches_[id] > polls_until_done_;
+      res.set_content(dataset::Record{{"id", id}, {"processing_status", finished ? "ended" : "in_progress"},
+                                      {"results_url", url() + "/v1/messages/batches/" + id + "/results"}}.dump(),
+                      "application/json");
+    });
+    server_.Get(R"(/v1/messages/batches/(\w+)/results)", [this](const httplib::Request& req, httplib::Response& res) {
+      std::lock_guard<std::mutex> lock(mutex_);
+      res.set_content(files_[req.matches[1]], "application/jsonl");
+    });
     port_ = server_.bind_to_any_port("127.0.0.1");
     thread_ = std::thread([this] { server_.listen_after_bind(); });
     while (!server_.is_running()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
@@ -39,6 +102,26 @@ class MockLlmServer {
   }
   std::string url() const { return "http://127.0.0.1:" + std::to_string(port_); }
   int requests() const { return requests_; }
+  size_t batches_created() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return batches_.size();
+  }
+  void set_polls_until_done(int n) { polls_until_done_ = n; }
+
+  static std::string AnswerBody(const std::string& user, bool anthropic) {
+    size_t id_at = user.find("ID:");
+    std::string id = id_at == std::string::npos ? user : user.substr(id_at, user.find('\n', id_at) - id_at);
+    std::string answer = "Here is the fix for " + id + ":\n<patch>\n--- a/x.py\n+++ b/x.py\n@@ -1 +1 @@\n-a\n+b\n</patch>";
+    dataset::Record out;
+    if (anthropic) {
+      out = {{"content", dataset::Record::array({dataset::Record{{"type", "text"}, {"text", answer}}})},
+             {"usage", {{"input_tokens", 1000}, {"output_tokens", 100}, {"cache_read_input_tokens", 0}}}};
+    } else {
+      out = {{"choices", dataset::Record::array({dataset::Record{{"message", {{"role", "assistant"}, {"content", answer}}}}})},
+             {"usage", {{"prompt_tokens", 1000}, {"completion_tokens", 100}}}};
+    }
+    return out.dump();
+  }
 
  private:
   bool Once(const std::string& key) {
@@ -91,16 +174,7 @@ class MockLlmServer {
       throw std::runtime_error("drop");
     }
     if (user.find("FAULT:SLOW") != std::string::npos) std::this_thread::sleep_for(std::chrono::milliseconds(1000));
-    std::string answer = "Here is the fix for " + id + ":\n<patch>\n--- a/x.py\n+++ b/x.py\n@@ -1 +1 @@\n-a\n+b\n</patch>";
-    dataset::Record out;
-    if (anthropic) {
-      out = {{"content", dataset::Record::array({dataset::Record{{"type", "text"}, {"text", answer}}})},
-             {"usage", {{"input_tokens", 1000}, {"output_tokens", 100}, {"cache_read_input_tokens", 0}}}};
-    } else {
-      out = {{"choices", dataset::Record::array({dataset::Record{{"message", {{"role", "assistant"}, {"content", answer}}}}})},
-             {"usage", {{"prompt_tokens", 1000}, {"completion_tokens", 100}}}};
-    }
-    res.set_content(out.dump(), "application/json");
+    res.set_content(AnswerBody(user, anthropic), "application/json");
   }
 
   std::string key_;
@@ -111,6 +185,9 @@ class MockLlmServer {
   std::atomic<int> requests_{0};
   std::mutex mutex_;
   std::set<std::string> fired_;
+  std::map<std::string, std::string> files_;
+  std::map<std::string, int> batches_;
+  std::atomic<int> polls_until_done_{2};
 };
 
 }  // namespace sweinfer::testing

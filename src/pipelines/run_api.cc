@@ -5,6 +5,8 @@
 #include <cstdio>
 #include <filesystem>
 #include <random>
+#include <set>
+#include <thread>
 
 #include "api/providers.h"
 #include "api/settings.h"
@@ -40,6 +42,135 @@ std::string FirstSetting(const std::map<std::string, std::string>& env, std::ini
     if (auto v = api::Setting(env, n)) return *v;
   }
   return "";
+}
+
+// ---- Batch APIs ---------------------------------------------------------------------------------
+
+struct BatchContext {
+  const RunApiOptions& options;
+  const api::ProviderConfig& server;
+  api::Provider provider;
+  http::Client client;
+};
+
+std::vector<std::string> AuthHeaders(const BatchContext& b) {
+  if (b.provider == api::Provider::kAnthropic) {
+    return {"x-api-key: " + b.server.api_key, "anthropic-version: " + b.server.anthropic_version};
+  }
+  return {"Authorization: Bearer " + b.server.api_key};
+}
+
+std::string OpenAIBase(const BatchContext& b) {
+  std::string base = b.server.base_url.empty() ? "https://api.openai.com/v1" : b.server.base_url;
+  while (!base.empty() && base.back() == '/') base.pop_back();
+  return base;
+}
+
+std::string AnthropicBase(const BatchContext& b) {
+  std::string base = b.server.base_url.empty() ? "https://api.anthropic.com" : b.server.base_url;
+  while (!base.empty() && base.back() == '/') base.pop_back();
+  return base;
+}
+
+Record CallJson(BatchContext& b, const std::string& method, const std::string& url, const std::string& body,
+                const std::vector<std::string>& extra_headers, const std::string& what) {
+  std::vector<std::string> headers = AuthHeaders(b);
+  headers.insert(headers.end(), extra_headers.begin(), extra_headers.end());
+  http::Response r = b.client.Send({method, url, headers, body, 300});
+  if (r.status < 200 || r.status >= 300) {
+    api::Answer a = api::ParseAnswer(b.provider, r);
+    throw Error(what + " failed: " + a.error);
+  }
+  try {
+    return Record::parse(r.body);
+  } catch (const nlohmann::json::exception&) {
+    throw Error(what + ": malformed answer");
+  }
+}
+
+// Submits one batch for `ids` (requests built by `body_of`); returns its id.
+std::string SubmitBatch(BatchContext& b, const std::vector<std::pair<std::string, std::string>>& requests) {
+  if (b.provider == api::Provider::kAnthropic) {
+    Record list = Record::array();
+    for (const auto& [id, body] : requests) list.push_back(Record{{"custom_id", id}, {"params", Record::parse(body)}});
+    Record created = CallJson(b, "POST", AnthropicBase(b) + "/v1/messages/batches", Record{{"requests", list}}.dump(),
+                              {"Content-Type: application/json"}, "creating a message batch");
+    return created.at("id").get<std::string>();
+  }
+  std::string jsonl;
+  for (const auto& [id, body] : requests) {
+    jsonl += Record{{"custom_id", id}, {"method", "POST"}, {"url", "/v1/chat/completions"}, {"body", Record::parse(body)}}.dump() + "\n";
+  }
+  const std::string boundary = "sweinfer-batch-boundary-7f3a";
+  std::string form = "--" + boundary + "\r\nContent-Disposition: form-data; name=\"purpose\"\r\n\r\nbatch\r\n--" + boundary +
+                     "\r\nContent-Disposition: form-data; name=\"file\"; filename=\"batch.jsonl\"\r\n"
+                     "Content-Type: application/jsonl\r\n\r\n" + jsonl + "\r\n--" + boundary + "--\r\n";
+  Record file = CallJson(b, "POST", OpenAIBase(b) + "/files", form,
+                         {"Content-Type: multipart/form-data; boundary=" + boundary}, "uploading the batch file");
+  Record batch = CallJson(b, "POST", OpenAIBase(b) + "/batches",
+                          Record{{"input_file_id", file.at("id")}, {"endpoint", "/v1/chat/completions"},
+                                 {"completion_window", "24h"}}.dump(),
+                          {"Content-Type: application/json"}, "creating a batch");
+  return batch.at("id").get<std::string>();
+}
+
+// Polls a batch; when it has ended, returns its result lines as (custom_id, HTTP-like response).
+std::optional<std::vector<std::pair<std::string, http::Response>>> PollBatch(BatchContext& b, const std::string& id) {
+  std::vector<std::pair<std::string, http::Response>> results;
+  auto fetch_lines = [&](const std::string& url) {
+    http::Response r = b.client.Send({"GET", url, AuthHeaders(b), "", 600});
+    if (r.status != 200) throw Error("downloading batch results failed: HTTP " + std::to_string(r.status));
+    std::vector<Record> lines;
+    size_t start = 0;
+    while (start < r.body.size()) {
+      size_t nl = r.body.find('\n', start);
+      std::string line = r.body.substr(start, nl == std::string::npos ? std::string::npos : nl - start);
+      start = nl == std::string::npos ? r.body.size() : nl + 1;
+      if (line.find_first_not_of(" \r") != std::string::npos) lines.push_back(dataset::ParseRecord(line, "batch results"));
+    }
+    return lines;
+  };
+  if (b.provider == api::Provider::kAnthropic) {
+    Record status = CallJson(b, "GET", AnthropicBase(b) + "/v1/messages/batches/" + id, "", {}, "polling batch " + id);
+    if (status.value("processing_status", "") != "ended") return std::nullopt;
+    for (const auto& line : fetch_lines(status.at("results_url").get<std::string>())) {
+      http::Response r;
+      const Record& result = line.at("result");
+      if (result.value("type", "") == "succeeded") {
+        r.status = 200;
+        r.body = result.at("message").dump();
+      } else {
+        r.status = 400;
+        r.body = Record{{"error", Record{{"message", "batch result " + result.value("type", std::string("?"))}}}}.dump();
+      }
+      results.emplace_back(line.at("custom_id").get<std::string>(), std::move(r));
+    }
+    return results;
+  }
+  Record status = CallJson(b, "GET", OpenAIBase(b) + "/batches/" + id, "", {}, "polling batch " + id);
+  std::string s = status.value("status", "");
+  if (s == "failed" || s == "expired" || s == "cancelled") {
+    if (!status.contains("output_file_id") || status["output_file_id"].is_null()) {
+      throw Error("batch " + id + " " + s + " without results");
+    }
+  } else if (s != "completed") {
+    return std::nullopt;
+  }
+  for (const char* key : {"output_file_id", "error_file_id"}) {
+    if (!status.contains(key) || !status[key].is_string()) continue;
+    for (const auto& line : fetch_lines(OpenAIBase(b) + "/files/" + status[key].get<std::string>() + "/content")) {
+      http::Response r;
+      if (line.contains("response") && line["response"].is_object()) {
+        r.status = line["response"].value("status_code", 500L);
+        r.body = line["response"].value("body", Record::object()).dump();
+      } else {
+        r.status = 500;
+        r.body = line.value("error", Record::object()).dump();
+      }
+      results.emplace_back(line.at("custom_id").get<std::string>(), std::move(r));
+    }
+  }
+  return results;
 }
 
 }  // namespace
@@ -221,7 +352,7 @@ RunApiSummary RunApi(const RunApiOptions& o) {
         std::string patch = patch::ExtractDiff(std::string_view(a.text));
         record["model_patch"] = patch;
         record["usage"] = a.usage;
-        double cost = api::CostOf(info, a.usage);
+        double cost = api::CostOf(info, a.usage) * (o.batch ? 0.5 : 1.0);  // batch APIs bill half price
         record["cost"] = cost;
         out.Append(record);
         summary.cost += cost;
@@ -234,7 +365,7 @@ RunApiSummary RunApi(const RunApiOptions& o) {
         break;
       }
       case api::Outcome::kRetry: {
-        if (++attempts[i] >= o.max_attempts) {
+        if (o.batch || ++attempts[i] >= o.max_attempts) {
           fail(i, "retries exhausted", a.error);
           break;
         }
@@ -258,7 +389,65 @@ RunApiSummary RunApi(const RunApiOptions& o) {
     }
     return decision;
   };
-  http::RunConcurrently({o.concurrency, o.rpm, o.tpm}, next, done);
+  if (o.batch) {
+    if (provider != api::Provider::kOpenAI && provider != api::Provider::kAnthropic) {
+      throw Error("--batch works with the OpenAI and Anthropic APIs only");
+    }
+    // Batch ids are persisted as soon as a batch exists, so a killed run resumes polling it.
+    dataset::JsonlWriter batches(summary.output_file.substr(0, summary.output_file.size() - 6) + ".batches.jsonl", std::nullopt);
+    std::map<std::string, std::vector<std::string>> pending;  // batch id -> instance ids
+    std::set<std::string> ended;
+    for (const auto& r : batches.existing_records()) {
+      if (r.value("status", "") == "ended") ended.insert(r.value("batch_id", ""));
+    }
+    std::set<std::string> in_batches;
+    for (const auto& r : batches.existing_records()) {
+      std::string id = r.value("batch_id", "");
+      if (r.contains("instance_ids") && !ended.count(id)) {
+        pending[id] = r["instance_ids"].get<std::vector<std::string>>();
+        for (const auto& i : pending[id]) in_batches.insert(i);
+      }
+    }
+    BatchContext ctx{o, servers[0], provider, {}};
+    std::map<std::string, size_t> index_of;
+    for (size_t i = 0; i < todo.size(); ++i) index_of[(*todo[i])["instance_id"].get<std::string>()] = i;
+    std::vector<std::pair<std::string, std::string>> requests;
+    std::vector<std::string> ids;
+    for (size_t i = 0; i < todo.size(); ++i) {
+      std::string id = (*todo[i])["instance_id"].get<std::string>();
+      if (in_batches.count(id)) continue;
+      requests.emplace_back(id, api::BuildRequest(servers[0], prompt_for(*todo[i]), o.timeout_seconds).body);
+      ids.push_back(id);
+    }
+    if (!requests.empty()) {
+      std::string batch_id = SubmitBatch(ctx, requests);
+      batches.Append(Record{{"batch_id", batch_id}, {"provider", api::ProviderName(provider)}, {"instance_ids", ids}});
+      pending[batch_id] = ids;
+      ++summary.batches_submitted;
+      if (!o.quiet) std::fprintf(stderr, "submitted batch %s with %zu requests\n", batch_id.c_str(), ids.size());
+    }
+    for (int round = 0; !pending.empty() && (o.batch_max_polls < 0 || round < o.batch_max_polls); ++round) {
+      if (round > 0) std::this_thread::sleep_for(std::chrono::duration<double>(o.batch_poll_seconds));
+      for (auto it = pending.begin(); it != pending.end();) {
+        auto results = PollBatch(ctx, it->first);
+        if (!results) {
+          ++it;
+          continue;
+        }
+        for (auto& [custom_id, response] : *results) {
+          auto found = index_of.find(custom_id);
+          if (found == index_of.end() || out.done_ids().count(custom_id)) continue;
+          http::Completion c{found->second, std::move(response), ""};
+          done(c);  // batch answers are final: a "retry" outcome is recorded as a failure below
+        }
+        batches.Append(Record{{"batch_id", it->first}, {"status", "ended"}});
+        it = pending.erase(it);
+      }
+    }
+    summary.batches_pending = pending.size();
+  } else {
+    http::RunConcurrently({o.concurrency, o.rpm, o.tpm}, next, done);
+  }
   bar.Finish();
   if (!o.quiet) {
     std::fprintf(stderr,

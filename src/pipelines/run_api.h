@@ -36,6 +36,9 @@ struct RunApiOptions {
   int max_attempts = 6;
   std::string dotenv_path = ".env";
   std::string tiktoken_dir;
+  bool batch = false;               // OpenAI Batch API / Anthropic Message Batches (half price)
+  double batch_poll_seconds = 30;
+  int batch_max_polls = -1;         // -1: poll until every batch ends; else return after that many rounds
   bool quiet = false;
 };
 
@@ -44,6 +47,7 @@ struct RunApiSummary {
   std::map<std::string, size_t> failed;  // reason -> count
   int64_t input_tokens = 0, output_tokens = 0;
   double cost = 0, previous_cost = 0;
+  size_t batches_submitted = 0, batches_pending = 0;
   std::string output_file;
 };
 

@@ -167,6 +167,40 @@ TEST(Providers, AzureAndAnthropicRequestShapes) {
   EXPECT_EQ(api::ProviderForModel("o3-mini", false), api::Provider::kOpenAI);
 }
 
+// --batch: a run stopped while the batch is in progress resumes polling the same batch.
+TEST(RunApi, BatchesAreResumedNotResubmitted) {
+  SWEINFER_REQUIRE_SHARED(shared);
+  for (const char* provider : {"openai", "anthropic"}) {
+    testing::MockLlmServer server(kKey);
+    testing::ScratchDir dir;
+    auto o = Options(dir, MakeDataset(dir, 5), server.url());
+    o.provider = provider;
+    if (std::string(provider) == "anthropic") {
+      o.model_name_or_path = "claude-3-5-sonnet-20241022";
+      testing::WriteFile(dir / ".env", "ANTHROPIC_API_KEY=" + kKey + "\nANTHROPIC_BASE_URL=" + server.url() + "\n");
+    }
+    o.batch = true;
+    o.batch_poll_seconds = 0.01;
+    o.batch_max_polls = 1;  // the batch is still in progress when this run returns
+    auto first = RunApi(o);
+    EXPECT_EQ(first.batches_submitted, 1u) << provider;
+    EXPECT_EQ(first.batches_pending, 1u) << provider;
+    EXPECT_EQ(first.done, 0u) << provider;
+    o.batch_max_polls = -1;
+    auto second = RunApi(o);
+    EXPECT_EQ(second.batches_submitted, 0u) << provider;
+    EXPECT_EQ(second.done, 5u) << provider;
+    EXPECT_EQ(server.batches_created(), 1u) << provider;
+    auto rows = dataset::ReadJsonl(second.output_file);
+    ASSERT_EQ(rows.size(), 5u) << provider;
+    double full_price = api::CostOf(api::ModelTable().Find(o.model_name_or_path), rows[0]["usage"]);
+    EXPECT_NEAR(rows[0]["cost"].get<double>(), full_price / 2, 1e-12) << provider;  // batch discount
+    auto third = RunApi(o);
+    EXPECT_EQ(third.done, 0u);
+    EXPECT_EQ(server.batches_created(), 1u);
+  }
+}
+
 TEST(ModelArgs, PythonLikeTypes) {
   auto args = api::ParseModelArgs("a=True,b=None,c=3,d=0.5,e=[],f={},g='x y',h=plain");
   EXPECT_EQ(args["a"], true);
