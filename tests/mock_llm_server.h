@@ -29,6 +29,16 @@ class MockLlmServer {
       Handle(req, res, false);
     });
     server_.Post("/v1/messages", [this](const httplib::Request& req, httplib::Response& res) { Handle(req, res, true); });
+    // Azure OpenAI: deployment in the path, api-version in the query, the key in "api-key".
+    server_.Post(R"(/openai/deployments/([\w.-]+)/chat/completions)", [this](const httplib::Request& req, httplib::Response& res) {
+      ++requests_;
+      if (req.get_header_value("api-key") != key_ || !req.has_param("api-version")) {
+        res.status = 401;
+        res.set_content(R"({"error": {"message": "Access denied due to invalid subscription key"}})", "application/json");
+        return;
+      }
+      res.set_content(AnswerBody(dataset::Record::parse(req.body)["messages"][1]["content"], false), "application/json");
+    });
     // Batch APIs: a batch ends after `polls_until_done_` status checks.
     server_.Post("/v1/files", [this](const httplib::Request& req, httplib::Response& res) {
       std::lock_guard<std::mutex> lock(mutex_);

@@ -141,6 +141,20 @@ TEST(RunApi, OpenAICompatibleSpreadsOverServersAndHonoursRpm) {
   EXPECT_EQ(summary.output_file, dir / "out/Qwen2.5-Coder-7B__data.jsonl__test.jsonl");
 }
 
+TEST(RunApi, AzureDeployment) {
+  SWEINFER_REQUIRE_SHARED(shared);
+  testing::MockLlmServer server(kKey);
+  testing::ScratchDir dir;
+  auto o = Options(dir, MakeDataset(dir, 3), server.url());
+  o.provider.reset();  // chosen from the model name: an Azure endpoint is configured
+  o.model_name_or_path = "gpt-4o";
+  testing::WriteFile(dir / ".env", "AZURE_OPENAI_API_KEY=" + kKey + "\nAZURE_OPENAI_ENDPOINT=" + server.url() +
+                                       "\nAZURE_OPENAI_API_VERSION=2024-10-21\nAZURE_OPENAI_DEPLOYMENT=prod-4o\n");
+  auto summary = RunApi(o);
+  EXPECT_EQ(summary.done, 3u);
+  EXPECT_EQ(server.requests(), 3);
+}
+
 TEST(Providers, AzureAndAnthropicRequestShapes) {
   api::ProviderConfig azure;
   azure.provider = api::Provider::kAzure;
