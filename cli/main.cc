@@ -13,6 +13,7 @@
 #include "pipelines/make_dataset.h"
 #include "pipelines/retrieve.h"
 #include "pipelines/run_api.h"
+#include "pipelines/run_live.h"
 #include "pipelines/tokenize_dataset.h"
 #include "util/error.h"
 
@@ -279,14 +280,36 @@ int main(int argc, char** argv) {
   run_api->add_flag("--batch", ra.batch, "Use the OpenAI Batch API / Anthropic Message Batches (half price)");
   run_api->add_option("--batch_poll_seconds", ra.batch_poll_seconds, "Seconds between batch status checks");
 
+  // run-live
+  pipelines::RunLiveOptions rl;
+  std::string rl_readmes = "false", rl_comments = "false";
+  auto* run_live = app.add_subcommand("run-live", "Patches for open GitHub issues (run_live)");
+  run_live->add_option("--model_name", rl.model_name)->required();
+  run_live->add_option("--issue_url", rl.issue_urls)->required()->expected(1, -1);
+  run_live->add_option("--base_commit", rl.base_commits)->expected(1, -1);
+  run_live->add_option("--prompt_style", rl.prompt_style)
+      ->check(CLI::IsMember({"style-2", "style-3", "full_file_gen", "style-2-edits-only"}));
+  run_live->add_option("--max_context_length", rl.max_context_length);
+  run_live->add_option("--document_encoding_func", rl.document_encoding_func)
+      ->check(CLI::IsMember({"file_name_and_contents", "file_name_and_documentation", "file_name_and_docs_jedi"}));
+  run_live->add_option("--output_dir", rl.output_dir);
+  run_live->add_option("--root_dir", rl.root_dir);
+  run_live->add_option("--include_readmes", rl_readmes);
+  run_live->add_option("--include_comments", rl_comments);
+  run_live->add_option("--github_api_url", rl.github_api_url, "GitHub (Enterprise) API base");
+  run_live->add_option("--git_base_url", rl.git_base_url, "Where repositories are cloned from (any git URL base)");
+  run_live->add_option("--max_wait", rl.max_wait_seconds, "Seconds to wait for a GitHub rate limit to reset");
+  run_live->add_option("--provider", rl.provider);
+  run_live->add_option("--base_url", rl.base_urls)->take_all();
+  run_live->add_option("--tiktoken_dir", rl.tiktoken_dir);
+
   // Capabilities that later work fills in: they say so and exit 2.
   struct Pending {
     const char* name;
     const char* what;
   };
   std::vector<std::pair<CLI::App*, Pending>> pending;
-  for (Pending p : {Pending{"run-llama", "in-process Llama inference (run_llama)"},
-                    Pending{"run-live", "patches for open GitHub issues (run_live)"}}) {
+  for (Pending p : {Pending{"run-llama", "in-process Llama inference (run_llama)"}}) {
     auto* sub = app.add_subcommand(p.name, p.what);
     sub->allow_extras();
     sub->fallthrough(false);  // keep every argument, so nothing is rejected before the notice
@@ -317,6 +340,13 @@ int main(int argc, char** argv) {
       return 0;
     }
     if (*encode) return EncodeCommand(enc_name, enc_files, enc_field, enc_raw, enc_special);
+    if (*run_live) {
+      rl.include_readmes = ParseBool(rl_readmes);
+      rl.include_comments = ParseBool(rl_comments);
+      rl.quiet = quiet;
+      pipelines::RunLive(rl);
+      return 0;
+    }
     if (*run_api) {
       ra.quiet = quiet;
       auto summary = pipelines::RunApi(ra);

@@ -35,7 +35,7 @@ TEST(Cli, VersionAndHelp) {
 
 TEST(Cli, UnfinishedCommandsSaySoAndExitTwo) {
   ScratchDir dir;
-  for (const char* sub : {"run-llama", "run-live"}) {
+  for (const char* sub : {"run-llama"}) {
     EXPECT_EQ(RunSweinfer(std::string(sub) + " --dataset_name_or_path x", dir / "o", dir / "e"), 2) << sub;
     EXPECT_NE(ReadFile(dir / "e").find("not implemented yet"), std::string::npos) << sub;
   }

@@ -120,7 +120,7 @@ class MockLlmServer {
 
   static std::string AnswerBody(const std::string& user, bool anthropic) {
     size_t id_at = user.find("ID:");
-    std::string id = id_at == std::string::npos ? user : user.substr(id_at, user.find('\n', id_at) - id_at);
+    std::string id = id_at == std::string::npos ? "the issue" : user.substr(id_at, user.find('\n', id_at) - id_at);
     std::string answer = "Here is the fix for " + id + ":\n<patch>\n--- a/x.py\n+++ b/x.py\n@@ -1 +1 @@\n-a\n+b\n</patch>";
     dataset::Record out;
     if (anthropic) {

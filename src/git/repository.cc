@@ -142,6 +142,84 @@ Repository Repository::CloneOrOpen(const std::string& url, const std::string& de
   return Open(destination);
 }
 
+void Repository::FetchOrigin(const std::optional<std::string>& token) {
+  git_remote* remote = nullptr;
+  if (git_remote_lookup(&remote, repo_.get(), "origin") != 0) throw Error("'" + path_ + "' has no origin to fetch from");
+  CredentialPayload payload{&token};
+  git_fetch_options options = GIT_FETCH_OPTIONS_INIT;
+  options.callbacks.credentials = ProvideToken;
+  options.callbacks.payload = &payload;
+  const char* specs[] = {"+refs/heads/*:refs/heads/*", "+refs/tags/*:refs/tags/*"};
+  git_strarray refspecs = {const_cast<char**>(specs), 2};
+  int rc = git_remote_fetch(remote, &refspecs, &options, nullptr);
+  git_remote_free(remote);
+  if (rc != 0) throw Error("fetching into '" + path_ + "' failed: " + LastGitError());
+}
+
+std::string Repository::HeadCommit() const {
+  git_oid oid;
+  if (git_reference_name_to_id(&oid, repo_.get(), "HEAD") != 0) throw Error("'" + path_ + "' has no HEAD commit");
+  char hex[GIT_OID_HEXSZ + 1];
+  git_oid_tostr(hex, sizeof hex, &oid);
+  return hex;
+}
+
+namespace {
+
+// libgit2 parses only git-style patches; `git apply` also takes plain unified diffs. Give each
+// file section without one the "diff --git" header it lacks.
+std::string WithGitHeaders(std::string_view patch) {
+  std::string out;
+  size_t start = 0;
+  bool previous_was_git_header = false;
+  while (start < patch.size()) {
+    size_t nl = patch.find('\n', start);
+    std::string_view line = patch.substr(start, nl == std::string_view::npos ? std::string_view::npos : nl + 1 - start);
+    start = nl == std::string_view::npos ? patch.size() : nl + 1;
+    if (line.rfind("--- ", 0) == 0 && start < patch.size() && patch.substr(start, 4) == "+++ " && !previous_was_git_header) {
+      auto path_of = [](std::string_view l) {
+        std::string p(l.substr(4));
+        while (!p.empty() && (p.back() == '\n' || p.back() == '\r')) p.pop_back();
+        size_t tab = p.find('\t');
+        if (tab != std::string::npos) p.resize(tab);
+        if (p.rfind("a/", 0) == 0 || p.rfind("b/", 0) == 0) p = p.substr(2);
+        return p;
+      };
+      size_t next_nl = patch.find('\n', start);
+      std::string_view plus = patch.substr(start, next_nl == std::string_view::npos ? std::string_view::npos : next_nl - start);
+      std::string old_path = path_of(line), new_path = path_of(plus);
+      if (old_path == "/dev/null") old_path = new_path;
+      if (new_path == "/dev/null") new_path = old_path;
+      out += "diff --git a/" + old_path + " b/" + new_path + "\n";
+      if (line.find("/dev/null") != std::string_view::npos) out += "new file mode 100644\n";
+      if (plus.find("/dev/null") != std::string_view::npos) out += "deleted file mode 100644\n";
+    }
+    if (!(out.empty() && line == "\n")) out += line;
+    previous_was_git_header = line.rfind("diff --git ", 0) == 0 || line.rfind("index ", 0) == 0 ||
+                              line.rfind("new file mode", 0) == 0 || line.rfind("deleted file mode", 0) == 0 ||
+                              (previous_was_git_header && (line.rfind("similarity", 0) == 0 || line.rfind("rename", 0) == 0));
+  }
+  return out;
+}
+
+}  // namespace
+
+bool PatchApplies(const Repository& repo, const TreeSnapshot& tree, std::string_view raw_patch, std::string* reason) {
+  const std::string patch = WithGitHeaders(raw_patch);
+  git_diff* diff = nullptr;
+  if (git_diff_from_buffer(&diff, patch.data(), patch.size()) != 0) {
+    if (reason) *reason = "not a diff: " + LastGitError();
+    return false;
+  }
+  git_index* index = nullptr;
+  git_apply_options options = GIT_APPLY_OPTIONS_INIT;
+  int rc = git_apply_to_tree(&index, repo.repo_.get(), tree.handle_->tree, diff, &options);
+  if (rc != 0 && reason) *reason = LastGitError();
+  if (index) git_index_free(index);
+  git_diff_free(diff);
+  return rc == 0;
+}
+
 bool Repository::HasCommit(std::string_view commit) const {
   git_object* object = nullptr;
   std::string spec(commit);

@@ -16,6 +16,8 @@ struct git_tree;
 
 namespace sweinfer::git {
 
+class Repository;
+
 // What reading a path of a checked-out tree would give: the bytes, or the OS error Python raises.
 struct FileRead {
   std::optional<std::string> bytes;
@@ -43,6 +45,7 @@ class TreeSnapshot {
 
  private:
   friend class Repository;
+  friend bool PatchApplies(const Repository&, const TreeSnapshot&, std::string_view, std::string*);
   struct Handle;
   std::shared_ptr<Handle> handle_;
   std::string commit_;
@@ -61,15 +64,25 @@ class Repository {
   static Repository CloneOrOpen(const std::string& url, const std::string& destination,
                                 const std::optional<std::string>& token);
 
+  // Fetches every branch and tag from the clone's origin (for a commit the clone does not have yet).
+  void FetchOrigin(const std::optional<std::string>& token);
+  // The commit id HEAD points at (the default branch of a clone).
+  std::string HeadCommit() const;
+
   // The tree at `commit` (hex id or any revision); throws Error naming the commit when missing.
   TreeSnapshot Snapshot(std::string_view commit) const;
   bool HasCommit(std::string_view commit) const;
   const std::string& path() const { return path_; }
 
  private:
+  friend bool PatchApplies(const Repository&, const TreeSnapshot&, std::string_view, std::string*);
   std::shared_ptr<git_repository> repo_;
   std::string path_;
 };
+
+// Whether `patch` (a unified diff) applies to `tree`, checked in memory with libgit2; on failure
+// `reason` says why.
+bool PatchApplies(const Repository& repo, const TreeSnapshot& tree, std::string_view patch, std::string* reason);
 
 // Masks a secret for display: all but the last four characters become '*'.
 std::string MaskSecret(std::string_view secret);

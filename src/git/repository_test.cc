@@ -40,6 +40,16 @@ TEST(Repository, ReadsTreesWithoutCheckout) {
   EXPECT_THROW(repo.Snapshot("0123456789012345678901234567890123456789"), Error);
 }
 
+TEST(Repository, PatchAppliesChecksInMemory) {
+  testing::ScratchDir dir;
+  auto repo = Repository::Open(MakeRepository(dir));
+  auto tree = repo.Snapshot("HEAD");
+  std::string reason;
+  EXPECT_TRUE(PatchApplies(repo, tree, "\n--- a/README.md\n+++ b/README.md\n@@ -1 +1 @@\n-# readme\n\\ No newline at end of file\n+# README\n", &reason)) << reason;
+  EXPECT_FALSE(PatchApplies(repo, tree, "--- a/README.md\n+++ b/README.md\n@@ -1 +1 @@\n-# other\n+# README\n", &reason));
+  EXPECT_TRUE(PatchApplies(repo, tree, "--- /dev/null\n+++ b/new.py\n@@ -0,0 +1 @@\n+x = 1\n", &reason)) << reason;
+}
+
 TEST(Repository, ClonesFromUrlWithoutStoringTheToken) {
   testing::ScratchDir dir;
   std::string bare = MakeRepository(dir);

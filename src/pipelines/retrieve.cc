@@ -193,7 +193,73 @@ std::string CodePointPrefix(const std::string& s, size_t n) {
   return s.substr(0, pos);
 }
 
+// The query: one clause per unique term; past 1024 clauses the reference cuts the issue text to
+// 80% of its code points (Python's round) and tries again. Terms unknown to every document are
+// dropped (they match nothing).
+std::vector<std::pair<uint32_t, uint32_t>> QueryTerms(retrieval::Analyzer& analyzer,
+                                                      const retrieval::TermDictionary& dictionary,
+                                                      const std::string& query_text) {
+  std::vector<std::pair<std::string, uint32_t>> terms;
+  size_t cutoff = CodePoints(query_text);
+  while (true) {
+    std::unordered_map<std::string, size_t> index;
+    terms.clear();
+    analyzer.Analyze(CodePointPrefix(query_text, cutoff), [&](const std::string& term) {
+      auto [it, inserted] = index.emplace(term, terms.size());
+      if (inserted) terms.push_back({term, 0});
+      ++terms[it->second].second;
+    });
+    if (terms.size() <= kMaxClauses) break;
+    cutoff = static_cast<size_t>(std::nearbyint(static_cast<double>(cutoff) * 0.8));
+  }
+  std::vector<std::pair<uint32_t, uint32_t>> query;
+  for (const auto& [term, count] : terms) {
+    if (auto tid = dictionary.Find(term)) query.push_back({*tid, count});
+  }
+  return query;
+}
+
+// The text indexed after "path\n" for one file.
+std::string DocumentBody(retrieval::DocumentEncoding encoding, std::string text, const std::string& module_name) {
+  if (encoding == retrieval::DocumentEncoding::kFileNameAndDocumentation) {
+    return retrieval::DocumentationText("", text).substr(1);
+  }
+  if (encoding == retrieval::DocumentEncoding::kFileNameAndDocsJedi) {
+    return retrieval::JediDocsText("", text, module_name).substr(1);
+  }
+  return text;
+}
+
 }  // namespace
+
+std::vector<retrieval::Bm25Hit> RankRepositoryFiles(const git::TreeSnapshot& tree, const std::string& query,
+                                                    const std::string& style, size_t k) {
+  retrieval::DocumentEncoding encoding;
+  if (!retrieval::ParseDocumentEncoding(style, encoding)) throw Error("unknown document encoding '" + style + "'");
+  retrieval::Analyzer analyzer;
+  retrieval::TermDictionary dictionary;
+  std::vector<std::unique_ptr<TermCounts>> keep;
+  std::vector<retrieval::Bm25Document> docs;
+  auto is_root = [&](const std::string& dir) {
+    for (const char* marker : {"setup.py", ".git", ".hg", "requirements.txt", "MANIFEST.in", "pyproject.toml"}) {
+      if (tree.IsFile(dir + "/" + marker)) return true;
+    }
+    return false;
+  };
+  for (const auto& file : retrieval::ListDocumentFiles(tree)) {
+    git::FileRead read = tree.ReadFile(file.path);
+    if (!read.bytes) continue;
+    std::string text = text::UniversalNewlines(text::Utf8Error(*read.bytes) ? text::Utf8Replace(*read.bytes) : *read.bytes);
+    std::string module = encoding == retrieval::DocumentEncoding::kFileNameAndDocsJedi
+                             ? retrieval::JediModuleName(file.path, is_root)
+                             : "";
+    keep.push_back(std::make_unique<TermCounts>(CountTerms(analyzer, dictionary, file.path)));
+    const TermCounts* path = keep.back().get();
+    keep.push_back(std::make_unique<TermCounts>(CountTerms(analyzer, dictionary, DocumentBody(encoding, text, module))));
+    docs.push_back({file.path, path, keep.back().get()});
+  }
+  return retrieval::SearchBm25(docs, QueryTerms(analyzer, dictionary, query), k);
+}
 
 RetrieveSummary RunRetrieve(const RetrieveOptions& o) {
   retrieval::DocumentEncoding encoding;
@@ -306,14 +372,9 @@ RetrieveSummary RunRetrieve(const RetrieveOptions& o) {
             } else {
               text = text::UniversalNewlines(*read.bytes);
             }
-            if (encoding == retrieval::DocumentEncoding::kFileNameAndDocumentation) {
-              // The document is "path\n" + docstrings (or + the source when it does not parse);
-              // the part after the path depends on the blob alone.
-              text = retrieval::DocumentationText("", text).substr(1);
-            } else if (encoding == retrieval::DocumentEncoding::kFileNameAndDocsJedi) {
-              text = retrieval::JediDocsText("", text, module_name).substr(1);
-            }
-            contents = cache.Add(key, CountTerms(analyzer, dictionary, text));
+            // The document is "path\n" + a body that depends on the blob alone (and, for the
+            // jedi encoding, on the module name, which is part of the key).
+            contents = cache.Add(key, CountTerms(analyzer, dictionary, DocumentBody(encoding, text, module_name)));
             ++analysed;
           }
           auto it = path_counts.find(file.path);
@@ -321,26 +382,7 @@ RetrieveSummary RunRetrieve(const RetrieveOptions& o) {
           keep.push_back(contents);
           docs.push_back({file.path, &it->second, contents.get()});
         }
-        // The query: one clause per unique term; past 1024 clauses the reference cuts the issue
-        // text to 80% of its code points (Python's round) and tries again.
-        std::string query_text = inst.value("problem_statement", "");
-        std::vector<std::pair<std::string, uint32_t>> query_terms;
-        size_t cutoff = CodePoints(query_text);
-        while (true) {
-          std::unordered_map<std::string, size_t> index;
-          query_terms.clear();
-          analyzer.Analyze(CodePointPrefix(query_text, cutoff), [&](const std::string& term) {
-            auto [it, inserted] = index.emplace(term, query_terms.size());
-            if (inserted) query_terms.push_back({term, 0});
-            ++query_terms[it->second].second;
-          });
-          if (query_terms.size() <= kMaxClauses) break;
-          cutoff = static_cast<size_t>(std::nearbyint(static_cast<double>(cutoff) * 0.8));
-        }
-        std::vector<std::pair<uint32_t, uint32_t>> query;
-        for (const auto& [term, count] : query_terms) {
-          if (auto tid = dictionary.Find(term)) query.push_back({*tid, count});
-        }
+        auto query = QueryTerms(analyzer, dictionary, inst.value("problem_statement", ""));
         auto hits = retrieval::SearchBm25(docs, query, o.k);
         Record hit_list = Record::array();
         for (const auto& h : hits) hit_list.push_back(Record{{"docid", h.docid}, {"score", static_cast<double>(h.reported_score)}});

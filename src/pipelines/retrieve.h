@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "pipelines/make_dataset.h"
+#include "retrieval/bm25.h"
 
 namespace sweinfer::pipelines {
 
@@ -35,6 +36,10 @@ struct RetrieveSummary {
 };
 
 RetrieveSummary RunRetrieve(const RetrieveOptions& options);
+
+// One query against one tree, with nothing cached: the top k files (run-live uses it).
+std::vector<retrieval::Bm25Hit> RankRepositoryFiles(const git::TreeSnapshot& tree, const std::string& query,
+                                                    const std::string& document_encoding_style, size_t k = 20);
 
 struct RecallReport {
   size_t evaluated = 0, without_gold = 0, without_retrieved = 0;

@@ -175,14 +175,9 @@ std::optional<std::vector<std::pair<std::string, http::Response>>> PollBatch(Bat
 
 }  // namespace
 
-RunApiSummary RunApi(const RunApiOptions& o) {
+std::vector<api::ProviderConfig> ResolveServers(const RunApiOptions& o, api::Provider& provider) {
   const auto env = api::ReadDotEnv(o.dotenv_path);
-  api::ModelTable table;
-  if (o.price_file) table.LoadPriceFile(*o.price_file);
-  const api::ModelInfo info = table.Find(o.model_name_or_path);
-
   std::string azure_endpoint = o.azure_endpoint.value_or(FirstSetting(env, {"AZURE_OPENAI_ENDPOINT"}));
-  api::Provider provider;
   if (o.provider) {
     auto p = api::ParseProvider(*o.provider);
     if (!p) throw Error("unknown --provider '" + *o.provider + "' (openai, azure, anthropic, anthropic-legacy, openai-compatible)");
@@ -232,6 +227,18 @@ RunApiSummary RunApi(const RunApiOptions& o) {
       servers.push_back(c);
     }
   }
+  return servers;
+}
+
+RunApiSummary RunApi(const RunApiOptions& o) {
+  const auto env = api::ReadDotEnv(o.dotenv_path);
+  api::ModelTable table;
+  if (o.price_file) table.LoadPriceFile(*o.price_file);
+  const api::ModelInfo info = table.Find(o.model_name_or_path);
+
+  api::Provider provider;
+  std::vector<api::ProviderConfig> servers = ResolveServers(o, provider);
+  const api::ProviderConfig& base = servers[0];
   if (!o.quiet && !base.api_key.empty()) {
     std::fprintf(stderr, "provider %s, key %s\n", api::ProviderName(provider).c_str(), git::MaskSecret(base.api_key).c_str());
   }

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "api/models.h"
+#include "api/providers.h"
 
 namespace sweinfer::pipelines {
 
@@ -52,6 +53,11 @@ struct RunApiSummary {
 };
 
 RunApiSummary RunApi(const RunApiOptions& options);
+
+// The servers to send a model's requests to (one per --base_url, else one), with the provider
+// chosen from the flags or the model name and keys from the environment or .env. Throws Error
+// saying which setting is missing.
+std::vector<api::ProviderConfig> ResolveServers(const RunApiOptions& options, api::Provider& provider);
 std::string RunApiOutputName(const RunApiOptions& options);
 
 }  // namespace sweinfer::pipelines
