@@ -13,6 +13,7 @@
 #include "pipelines/make_dataset.h"
 #include "pipelines/retrieve.h"
 #include "pipelines/run_api.h"
+#include "pipelines/run_llama.h"
 #include "pipelines/run_live.h"
 #include "pipelines/tokenize_dataset.h"
 #include "util/error.h"
@@ -303,18 +304,24 @@ int main(int argc, char** argv) {
   run_live->add_option("--base_url", rl.base_urls)->take_all();
   run_live->add_option("--tiktoken_dir", rl.tiktoken_dir);
 
-  // Capabilities that later work fills in: they say so and exit 2.
-  struct Pending {
-    const char* name;
-    const char* what;
-  };
-  std::vector<std::pair<CLI::App*, Pending>> pending;
-  for (Pending p : {Pending{"run-llama", "in-process Llama inference (run_llama)"}}) {
-    auto* sub = app.add_subcommand(p.name, p.what);
-    sub->allow_extras();
-    sub->fallthrough(false);  // keep every argument, so nothing is rejected before the notice
-    pending.emplace_back(sub, p);
-  }
+  // run-llama
+  pipelines::RunLlamaOptions rm;
+  auto* run_llama = app.add_subcommand("run-llama", "In-process Llama inference (run_llama)");
+  run_llama->add_option("--model_name_or_path", rm.model_name_or_path, "HF model directory or .gguf file")->required();
+  run_llama->add_option("--peft_path", rm.peft_path, "PEFT LoRA adapter directory");
+  run_llama->add_option("--dataset_path", rm.dataset_path)->required();
+  run_llama->add_option("--split", rm.split);
+  run_llama->add_option("--output_dir", rm.output_dir)->required();
+  run_llama->add_option("--temperature", rm.temperature);
+  run_llama->add_option("--top_p", rm.top_p);
+  run_llama->add_option("--min_len", rm.min_len);
+  run_llama->add_option("--max_len", rm.max_len);
+  run_llama->add_option("--shard_id", rm.shard_id);
+  run_llama->add_option("--num_shards", rm.num_shards);
+  run_llama->add_option("--max_new_tokens", rm.max_new_tokens);
+  run_llama->add_option("--threads", rm.threads);
+  run_llama->add_option("--seed", rm.seed);
+  run_llama->add_option("--tokenizer_path", rm.tokenizer_path);
 
   auto args = NormalizeFlags(argc, argv);
   std::reverse(args.begin(), args.end());
@@ -375,11 +382,11 @@ int main(int argc, char** argv) {
     }
     if (*info) return DatasetInfoCommand(info_path);
     if (*convert) return ConvertDatasetCommand(conv_path, conv_out, conv_format, conv_splits);
-    for (auto& [sub, p] : pending) {
-      if (*sub) {
-        std::fprintf(stderr, "sweinfer %s: not implemented yet in this build (%s)\n", p.name, p.what);
-        return 2;
-      }
+    if (*run_llama) {
+      rm.quiet = quiet;
+      std::string out = pipelines::RunLlama(rm);
+      if (!quiet) std::fprintf(stderr, "wrote %s\n", out.c_str());
+      return 0;
     }
   } catch (const Error& e) {
     std::fprintf(stderr, "error: %s\n", e.what());

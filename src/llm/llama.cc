@@ -152,6 +152,53 @@ LlamaModel LoadLlama(const std::string& path) {
   throw Error("'" + path + "': expected a Hugging Face model directory or a .gguf file");
 }
 
+void MergeLora(LlamaModel& m, const std::string& adapter_dir) {
+  const fs::path dir(adapter_dir);
+  std::ifstream in(dir / "adapter_config.json");
+  if (!in) throw Error("'" + adapter_dir + "': no adapter_config.json");
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  dataset::Record cfg = dataset::ParseRecord(text, (dir / "adapter_config.json").string());
+  const double r = cfg.value("r", 8.0), alpha = cfg.value("lora_alpha", 8.0);
+  if (r <= 0) throw Error("'" + adapter_dir + "': adapter r must be positive");
+  const float scale = static_cast<float>(alpha / r);
+  fs::path weights = dir / "adapter_model.safetensors";
+  MappedFile mapped(weights.string());
+  auto tensors = ReadSafetensors(mapped.bytes(), weights.string());
+  int merged = 0;
+  const auto& c = m.config;
+  for (int l = 0; l < c.n_layers; ++l) {
+    LlamaLayer& L = m.layers[l];
+    const std::pair<const char*, std::vector<float>*> targets[] = {
+        {"self_attn.q_proj", &L.wq}, {"self_attn.k_proj", &L.wk}, {"self_attn.v_proj", &L.wv},
+        {"self_attn.o_proj", &L.wo}, {"mlp.gate_proj", &L.w_gate}, {"mlp.up_proj", &L.w_up},
+        {"mlp.down_proj", &L.w_down}};
+    for (const auto& [module, weight] : targets) {
+      std::string prefix = "base_model.model.model.layers." + std::to_string(l) + "." + module;
+      auto a = tensors.find(prefix + ".lora_A.weight");
+      auto b = tensors.find(prefix + ".lora_B.weight");
+      if (a == tensors.end() || b == tensors.end()) continue;
+      const Tensor& A = a->second;  // r x in
+      const Tensor& B = b->second;  // out x r
+      if (A.shape.size() != 2 || B.shape.size() != 2 || A.shape[0] != B.shape[1] ||
+          B.shape[0] * A.shape[1] != static_cast<int64_t>(weight->size())) {
+        throw Error("'" + weights.string() + "': LoRA shapes of " + prefix + " do not fit the model");
+      }
+      const int64_t out = B.shape[0], in_dim = A.shape[1], rank = A.shape[0];
+      for (int64_t o = 0; o < out; ++o) {
+        for (int64_t k = 0; k < rank; ++k) {
+          float bk = B.data[o * rank + k] * scale;
+          if (bk == 0) continue;
+          float* row = weight->data() + o * in_dim;
+          const float* arow = A.data.data() + k * in_dim;
+          for (int64_t i = 0; i < in_dim; ++i) row[i] += bk * arow[i];
+        }
+      }
+      ++merged;
+    }
+  }
+  if (merged == 0) throw Error("'" + adapter_dir + "': no LoRA weights matched the model's layers");
+}
+
 // ---- Kernels ----------------------------------------------------------------------------------
 
 namespace {

@@ -32,6 +32,10 @@ struct LlamaModel {
 // A model directory (config.json, *.safetensors or model.safetensors.index.json) or a .gguf file.
 LlamaModel LoadLlama(const std::string& path);
 
+// Merges a PEFT LoRA adapter (adapter_config.json: r, lora_alpha, target_modules;
+// adapter_model.safetensors) into the weights: W += (lora_alpha / r) * B * A.
+void MergeLora(LlamaModel& model, const std::string& adapter_dir);
+
 // One sequence's state: the KV cache and scratch buffers.
 class LlamaSession {
  public:
