@@ -29,6 +29,18 @@ class MockLlmServer {
       Handle(req, res, false);
     });
     server_.Post("/v1/messages", [this](const httplib::Request& req, httplib::Response& res) { Handle(req, res, true); });
+    // Legacy Anthropic text completions (claude-2, claude-instant).
+    server_.Post("/v1/complete", [this](const httplib::Request& req, httplib::Response& res) {
+      ++requests_;
+      if (req.get_header_value("x-api-key") != key_) {
+        res.status = 401;
+        return;
+      }
+      auto body = dataset::Record::parse(req.body);
+      std::string prompt = body["prompt"];
+      std::string text = dataset::Record::parse(AnswerBody(prompt, true))["content"][0]["text"];
+      res.set_content(dataset::Record{{"completion", " " + text}, {"stop_reason", "stop_sequence"}}.dump(), "application/json");
+    });
     // Azure OpenAI: deployment in the path, api-version in the query, the key in "api-key".
     server_.Post(R"(/openai/deployments/([\w.-]+)/chat/completions)", [this](const httplib::Request& req, httplib::Response& res) {
       ++requests_;

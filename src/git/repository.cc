@@ -344,10 +344,20 @@ FileRead TreeSnapshot::ReadFile(std::string_view path) const {
   return result;
 }
 
+std::optional<std::string> TreeSnapshot::ReadBlob(const std::string& blob_id) const {
+  git_oid oid;
+  if (git_oid_fromstr(&oid, blob_id.c_str()) != 0) return std::nullopt;
+  git_blob* blob = nullptr;
+  if (git_blob_lookup(&blob, handle_->repo.get(), &oid) != 0) return std::nullopt;
+  std::string bytes(static_cast<const char*>(git_blob_rawcontent(blob)), git_blob_rawsize(blob));
+  git_blob_free(blob);
+  return bytes;
+}
+
 namespace {
 
 struct WalkPayload {
-  const std::function<void(const std::string&, const std::string&)>* visit;
+  const std::function<void(const std::string&, const std::string&, bool)>* visit;
 };
 
 int WalkCallback(const char* root, const git_tree_entry* entry, void* payload) {
@@ -356,15 +366,20 @@ int WalkCallback(const char* root, const git_tree_entry* entry, void* payload) {
   char hex[GIT_OID_HEXSZ + 1];
   git_oid_tostr(hex, sizeof hex, git_tree_entry_id(entry));
   std::string path = std::string(root) + git_tree_entry_name(entry);
-  (*static_cast<WalkPayload*>(payload)->visit)(path, hex);
+  (*static_cast<WalkPayload*>(payload)->visit)(path, hex, kind == EntryKind::kSymlink);
   return 0;
 }
 
 }  // namespace
 
-void TreeSnapshot::ForEachFile(const std::function<void(const std::string&, const std::string&)>& visit) const {
+void TreeSnapshot::ForEachFileWithKind(
+    const std::function<void(const std::string&, const std::string&, bool)>& visit) const {
   WalkPayload payload{&visit};
   git_tree_walk(handle_->tree, GIT_TREEWALK_PRE, WalkCallback, &payload);
+}
+
+void TreeSnapshot::ForEachFile(const std::function<void(const std::string&, const std::string&)>& visit) const {
+  ForEachFileWithKind([&](const std::string& path, const std::string& blob, bool) { visit(path, blob); });
 }
 
 }  // namespace sweinfer::git

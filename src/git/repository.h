@@ -39,8 +39,14 @@ class TreeSnapshot {
   bool IsFile(std::string_view path) const;
   // open(path).read() as bytes, following symlinks inside the tree. "/dev/null" reads as empty.
   FileRead ReadFile(std::string_view path) const;
+  // The bytes of a blob by id (as ForEachFile reports it): no path lookups, so reading every file
+  // of a large tree stays linear.
+  std::optional<std::string> ReadBlob(const std::string& blob_id) const;
   // Calls `visit(path, blob_id_hex)` for every file (regular or symlink) below the root, depth-first.
   void ForEachFile(const std::function<void(const std::string& path, const std::string& blob_id)>& visit) const;
+  // As ForEachFile, telling symlinks apart (their blob holds the link target, not the contents).
+  void ForEachFileWithKind(
+      const std::function<void(const std::string& path, const std::string& blob_id, bool is_symlink)>& visit) const;
   const std::string& commit() const { return commit_; }
 
  private:

@@ -331,6 +331,7 @@ const std::vector<float>& LlamaSession::Forward(int token) {
 }
 
 std::vector<int> GenerateGreedy(const LlamaModel& model, const std::vector<int>& prompt, int max_new_tokens, int threads) {
+  if (threads <= 0) threads = std::max(1u, std::thread::hardware_concurrency());
   LlamaSession session(model, static_cast<int>(prompt.size()) + max_new_tokens + 1, threads);
   std::vector<int> out;
   const std::vector<float>* logits = nullptr;

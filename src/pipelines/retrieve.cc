@@ -247,9 +247,9 @@ std::vector<retrieval::Bm25Hit> RankRepositoryFiles(const git::TreeSnapshot& tre
     return false;
   };
   for (const auto& file : retrieval::ListDocumentFiles(tree)) {
-    git::FileRead read = tree.ReadFile(file.path);
-    if (!read.bytes) continue;
-    std::string text = text::UniversalNewlines(text::Utf8Error(*read.bytes) ? text::Utf8Replace(*read.bytes) : *read.bytes);
+    auto bytes = retrieval::ReadDocumentBytes(tree, file);
+    if (!bytes) continue;
+    std::string text = text::UniversalNewlines(text::Utf8Error(*bytes) ? text::Utf8Replace(*bytes) : *bytes);
     std::string module = encoding == retrieval::DocumentEncoding::kFileNameAndDocsJedi
                              ? retrieval::JediModuleName(file.path, is_root)
                              : "";
@@ -363,14 +363,14 @@ RetrieveSummary RunRetrieve(const RetrieveOptions& o) {
           }
           auto contents = cache.Find(key);
           if (!contents) {
-            git::FileRead read = tree.ReadFile(file.path);
-            if (!read.bytes) continue;  // a broken symlink: nothing to index
+            auto bytes = retrieval::ReadDocumentBytes(tree, file);
+            if (!bytes) continue;  // a broken symlink: nothing to index
             std::string text;
-            if (text::Utf8Error(*read.bytes)) {
+            if (text::Utf8Error(*bytes)) {
               ++undecodable;
-              text = text::UniversalNewlines(text::Utf8Replace(*read.bytes));
+              text = text::UniversalNewlines(text::Utf8Replace(*bytes));
             } else {
-              text = text::UniversalNewlines(*read.bytes);
+              text = text::UniversalNewlines(*bytes);
             }
             // The document is "path\n" + a body that depends on the blob alone (and, for the
             // jedi encoding, on the module name, which is part of the key).

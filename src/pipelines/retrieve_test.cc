@@ -7,6 +7,7 @@
 
 #include "dataset/jsonl.h"
 #include "test_support.h"
+#include "git/repository.h"
 #include "util/error.h"
 
 namespace sweinfer::pipelines {
@@ -121,6 +122,30 @@ TEST(Retrieve, DocumentationEncodingRanksDocstrings) {
   summary = RunRetrieve(o);
   EXPECT_EQ(summary.done, 57u);
   EXPECT_EQ(dataset::ReadJsonl(dir / "out/visible/file_name_and_docs_jedi.retrieval.jsonl").size(), 57u);
+}
+
+}  // namespace
+}  // namespace sweinfer::pipelines
+
+namespace sweinfer::pipelines {
+namespace {
+
+// A tree of 20,000 files and a 100,000-character query (past the 1,024-clause limit) both work.
+TEST(Retrieve, LargeTreesAndLongQueries) {
+  testing::ScratchDir dir;
+  testing::WriteFile(dir / "make.sh",
+                     "set -e\ngit init -q --bare big.git\n"
+                     "{ echo 'commit refs/heads/main'; echo 'committer t <t@t> 0 +0000'; echo 'data 1'; echo 'x'\n"
+                     "  for i in $(seq 1 20000); do echo \"M 100644 inline pkg/m$i/mod_$i.py\"; echo 'data 28'\n"
+                     "    printf 'def function_%05d(): pass\\n\\n' $i; done; } | git --git-dir=big.git fast-import --quiet\n");
+  ASSERT_EQ(std::system(("cd " + dir.path() + " && bash make.sh").c_str()), 0);
+  auto repo = git::Repository::Open(dir / "big.git");
+  auto tree = repo.Snapshot("main");
+  std::string query;
+  for (int i = 0; query.size() < 100000; ++i) query += "word" + std::to_string(i) + " function_00042 pass ";
+  auto hits = RankRepositoryFiles(tree, query, "file_name_and_contents", 20);
+  ASSERT_EQ(hits.size(), 20u);
+  EXPECT_EQ(hits[0].docid, "pkg/m42/mod_42.py");
 }
 
 }  // namespace

@@ -155,6 +155,21 @@ TEST(RunApi, AzureDeployment) {
   EXPECT_EQ(server.requests(), 3);
 }
 
+TEST(RunApi, LegacyAnthropicCompletions) {
+  SWEINFER_REQUIRE_SHARED(shared);
+  testing::MockLlmServer server(kKey);
+  testing::ScratchDir dir;
+  auto o = Options(dir, MakeDataset(dir, 2), server.url());
+  o.provider.reset();
+  o.model_name_or_path = "claude-2";
+  testing::WriteFile(dir / ".env", "ANTHROPIC_API_KEY=" + kKey + "\nANTHROPIC_BASE_URL=" + server.url() + "\n");
+  auto summary = RunApi(o);
+  EXPECT_EQ(summary.done, 2u);
+  auto rows = dataset::ReadJsonl(summary.output_file);
+  EXPECT_EQ(rows[0]["model_patch"], "\n--- a/x.py\n+++ b/x.py\n@@ -1 +1 @@\n-a\n+b\n");
+  EXPECT_TRUE(rows[0].contains("text_inputs"));
+}
+
 TEST(Providers, AzureAndAnthropicRequestShapes) {
   api::ProviderConfig azure;
   azure.provider = api::Provider::kAzure;

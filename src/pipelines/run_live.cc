@@ -9,6 +9,7 @@
 #include "git/repository.h"
 #include "http/http_client.h"
 #include "live/github.h"
+#include "llm/llama.h"
 #include "patch/extract.h"
 #include "pipelines/retrieve.h"
 #include "pipelines/run_api.h"
@@ -71,13 +72,27 @@ std::string RunLive(const RunLiveOptions& o) {
     if (!o.quiet) std::fprintf(stderr, "Using GitHub token: %s\n", git::MaskSecret(*token).c_str());
   }
   live::GitHubClient github(o.github_api_url, token, o.max_wait_seconds);
-  RunApiOptions api_options;
-  api_options.model_name_or_path = o.model_name;
-  api_options.provider = o.provider;
-  api_options.base_urls = o.base_urls;
-  api_options.dotenv_path = o.dotenv_path;
-  api::Provider provider;
-  const auto servers = ResolveServers(api_options, provider);
+  // A local model (a Hugging Face directory or a .gguf file) runs on the in-process engine;
+  // anything else goes through run-api's providers.
+  std::error_code ec;
+  const bool local = fs::exists(o.model_name, ec);
+  std::optional<llm::LlamaModel> local_model;
+  std::unique_ptr<tokenizer::Tokenizer> local_tokenizer;
+  std::vector<api::ProviderConfig> servers;
+  if (local) {
+    local_model = llm::LoadLlama(o.model_name);
+    tokenizer::TokenizerOptions t;
+    t.tokenizer_path = fs::is_directory(o.model_name, ec) ? o.model_name : fs::path(o.model_name).parent_path().string();
+    local_tokenizer = tokenizer::LoadTokenizer("llama", t);
+  } else {
+    RunApiOptions api_options;
+    api_options.model_name_or_path = o.model_name;
+    api_options.provider = o.provider;
+    api_options.base_urls = o.base_urls;
+    api_options.dotenv_path = o.dotenv_path;
+    api::Provider provider;
+    servers = ResolveServers(api_options, provider);
+  }
   tokenizer::TokenizerOptions tok_files;
   tok_files.tiktoken_dir = o.tiktoken_dir;
   auto cl100k = tokenizer::LoadTokenizer("cl100k", tok_files);
@@ -138,7 +153,19 @@ std::string RunLive(const RunLiveOptions& o) {
       for (const auto& f : included) std::fprintf(stderr, "\t%s\n", f.c_str());
     }
     const std::string text_inputs = prompt::BuildPrompt(*style, inputs);
-    const std::string response = Ask(servers, o.model_name, text_inputs);
+    std::string response;
+    if (local) {
+      auto ids = local_tokenizer->EncodeWithSpecials(text_inputs);
+      std::vector<int> prompt = {local_model->config.bos_id};
+      for (auto id : ids) prompt.push_back(static_cast<int>(id));
+      while (prompt.size() > 1 && prompt.back() == 13) prompt.pop_back();
+      prompt.push_back(13);
+      prompt.push_back(13);
+      auto out_ids = llm::GenerateGreedy(*local_model, prompt, o.max_new_tokens, 0);
+      response = local_tokenizer->Decode(std::vector<int64_t>(out_ids.begin(), out_ids.end()));
+    } else {
+      response = Ask(servers, o.model_name, text_inputs);
+    }
     const std::string model_patch = patch::ExtractDiff(std::string_view(response));
     Record minimal;
     try {

@@ -1,7 +1,7 @@
 // run-live: the reference's run_live with its bugs fixed: for each open GitHub issue, read it,
 // get the repository at a commit (cloned once into --root_dir, fetched when the commit is
 // missing), rank its files with BM25, pack the best ones under a cl100k budget, build the prompt,
-// ask the model (any run-api provider) and write the answer, its patches, and whether the patch
+// ask the model (any run-api provider, or a local model path on the in-process engine) and write the answer, its patches, and whether the patch
 // applies to that commit (checked in memory with libgit2).
 #pragma once
 
@@ -29,6 +29,7 @@ struct RunLiveOptions {
   std::vector<std::string> base_urls;
   std::string dotenv_path = ".env";
   std::string tiktoken_dir;
+  int max_new_tokens = 1024;  // local models only
   bool quiet = false;
 };
 

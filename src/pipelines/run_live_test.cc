@@ -117,6 +117,28 @@ TEST(RunLive, EndToEndOffline) {
   EXPECT_EQ(dataset::ReadJsonl(second).size(), 1u);
 }
 
+TEST(RunLive, LocalModelOnTheInProcessEngine) {
+  SWEINFER_REQUIRE_SHARED(shared);
+  MockGitHub github;
+  testing::ScratchDir dir;
+  RunLiveOptions o;
+  o.model_name = shared + "/models/stories260K/hf";
+  o.issue_urls = {"https://github.com/acme/proj/issues/7"};
+  o.github_api_url = github.url();
+  o.git_base_url = MakeServedRepository(dir);
+  o.output_dir = dir / "live";
+  o.root_dir = dir / "data";
+  o.max_wait_seconds = 5;
+  o.max_context_length = 400;  // the tiny model's context is 512 positions
+  o.max_new_tokens = 20;
+  o.tiktoken_dir = shared + "/tokenizers";
+  o.quiet = true;
+  auto rows = dataset::ReadJsonl(RunLive(o));
+  ASSERT_EQ(rows.size(), 1u);
+  EXPECT_TRUE(rows[0]["response"].is_string());
+  EXPECT_FALSE(rows[0]["patch_applies"].get<bool>());  // a story model writes no patch
+}
+
 TEST(RunLive, ClearErrors) {
   EXPECT_THROW(live::ParseIssueUrl("https://github.com/acme/proj/pull/3"), Error);
   EXPECT_THROW(live::ParseIssueUrl("acme/proj#3"), Error);

@@ -20,13 +20,18 @@ bool IsTestPath(std::string_view path) {
 
 std::vector<DocumentFile> ListDocumentFiles(const git::TreeSnapshot& tree) {
   std::vector<DocumentFile> files;
-  tree.ForEachFile([&](const std::string& path, const std::string& blob) {
+  tree.ForEachFileWithKind([&](const std::string& path, const std::string& blob, bool is_symlink) {
     if (path.size() >= 3 && path.compare(path.size() - 3, 3, ".py") == 0 && !IsTestPath(path)) {
-      files.push_back({path, blob});
+      files.push_back({path, blob, is_symlink});
     }
   });
   std::sort(files.begin(), files.end(), [](const DocumentFile& a, const DocumentFile& b) { return a.path < b.path; });
   return files;
+}
+
+std::optional<std::string> ReadDocumentBytes(const git::TreeSnapshot& tree, const DocumentFile& file) {
+  if (!file.is_symlink) return tree.ReadBlob(file.blob_id);
+  return tree.ReadFile(file.path).bytes;
 }
 
 bool ParseDocumentEncoding(std::string_view name, DocumentEncoding& out) {

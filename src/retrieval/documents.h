@@ -3,6 +3,7 @@
 // test, tests or testing), encoded as `path + "\n" + text` (file_name_and_contents).
 #pragma once
 
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -16,7 +17,11 @@ bool IsTestPath(std::string_view path);
 struct DocumentFile {
   std::string path;
   std::string blob_id;
+  bool is_symlink = false;
 };
+
+// The decoded-as-bytes contents of a document file: by blob id, or through the path for a symlink.
+std::optional<std::string> ReadDocumentBytes(const git::TreeSnapshot& tree, const DocumentFile& file);
 
 // The document files of a tree, sorted by path.
 std::vector<DocumentFile> ListDocumentFiles(const git::TreeSnapshot& tree);
