@@ -66,8 +66,8 @@ TermCounts MergeCounts(const TermCounts& a, const TermCounts& b) {
 namespace {
 
 int LongToInt4(uint64_t i) {
-  int bits = 64 - __builtin_clzll(i | 0);
-  if (i == 0) bits = 0;
+  if (i < 8) return static_cast<int>(i);  // subnormal values (also keeps clz away from 0)
+  int bits = 64 - __builtin_clzll(i);
   if (bits < 4) return static_cast<int>(i);
   int shift = bits - 4;
   int encoded = static_cast<int>(i >> shift) & 0x07;
