@@ -174,8 +174,9 @@ std::vector<PatchedFile> ParsePatchSet(std::string_view raw_diff) {
     diff = storage;
   }
   std::vector<PatchedFile> files;
-  // current_file and patch_info as in PatchSet._parse; indices into `files`.
-  std::optional<size_t> current;
+  // current_file and patch_info as in PatchSet._parse; an index into `files`, or kNoFile.
+  constexpr size_t kNoFile = SIZE_MAX;
+  size_t current = kNoFile;
   bool have_patch_info = false;
   std::string source_file, target_file;
   std::optional<std::string> source_timestamp;
@@ -190,27 +191,27 @@ std::vector<PatchedFile> ParsePatchSet(std::string_view raw_diff) {
       continue;
     }
     if (MatchModeLine(line, "new file mode ")) {
-      if (!current || !have_patch_info) throw PatchParseError("Unexpected new file found: " + std::string(line));
-      files[*current].source_file = kDevNull;
+      if (current == kNoFile || !have_patch_info) throw PatchParseError("Unexpected new file found: " + std::string(line));
+      files[current].source_file = kDevNull;
       continue;
     }
     if (MatchModeLine(line, "deleted file mode ")) {
-      if (!current || !have_patch_info) throw PatchParseError("Unexpected deleted file found: " + std::string(line));
-      files[*current].target_file = kDevNull;
+      if (current == kNoFile || !have_patch_info) throw PatchParseError("Unexpected deleted file found: " + std::string(line));
+      files[current].target_file = kDevNull;
       continue;
     }
     if (auto source = MatchFileName(line, "--- ")) {
       source_file = source->filename;
       source_timestamp = source->timestamp;
-      if (current && files[*current].source_file != source_file) current.reset();
+      if (current != kNoFile && files[current].source_file != source_file) current = kNoFile;
       continue;
     }
     if (auto target = MatchFileName(line, "+++ ")) {
       target_file = target->filename;
-      if (current && files[*current].target_file != target_file) {
+      if (current != kNoFile && files[current].target_file != target_file) {
         throw PatchParseError("Target without source: " + std::string(line));
       }
-      if (!current) {
+      if (current == kNoFile) {
         files.push_back(PatchedFile{source_file, target_file, false, {}});
         current = files.size() - 1;
         have_patch_info = false;
@@ -219,33 +220,33 @@ std::vector<PatchedFile> ParsePatchSet(std::string_view raw_diff) {
     }
     if (auto hunk = MatchHunkHeader(line)) {
       have_patch_info = false;
-      if (!current) throw PatchParseError("Unexpected hunk found: " + std::string(line));
-      ParseHunk(*hunk, lines, next, files[*current]);
+      if (current == kNoFile) throw PatchParseError("Unexpected hunk found: " + std::string(line));
+      ParseHunk(*hunk, lines, next, files[current]);
       continue;
     }
     if (StartsWith(line, "\\ No newline at end of file")) {
-      if (!current) throw PatchParseError("Unexpected marker: " + std::string(line));
-      if (files[*current].hunks.empty()) throw PatchParseError("Unexpected marker: No newline at end of file");
+      if (current == kNoFile) throw PatchParseError("Unexpected marker: " + std::string(line));
+      if (files[current].hunks.empty()) throw PatchParseError("Unexpected marker: No newline at end of file");
       continue;
     }
-    if (line == "\n" && current) {
-      if (files[*current].hunks.empty()) throw PatchParseError("Unexpected trailing newline character");
+    if (line == "\n" && current != kNoFile) {
+      if (files[current].hunks.empty()) throw PatchParseError("Unexpected trailing newline character");
       continue;
     }
     if (!have_patch_info) {
-      current.reset();
+      current = kNoFile;
       have_patch_info = true;
     }
     if (auto binary = BinaryDiffPattern().Match(line)) {
-      if (current) {
-        files[*current].is_binary = true;
+      if (current != kNoFile) {
+        files[current].is_binary = true;
       } else {
         // PatchedFile(patch_info, source, target): a missing target group is None in Python;
         // only source paths are used downstream, so None becomes an empty string here.
         files.push_back(PatchedFile{std::string(binary->Group(0)), std::string(binary->Group(2)), true, {}});
       }
       have_patch_info = false;
-      current.reset();
+      current = kNoFile;
       continue;
     }
   }
