@@ -337,6 +337,7 @@ int main(int argc, char** argv) {
       md.file_source = *pipelines::ParseFileSource(file_source);
       md.repositories.repos_dir = repos_dir;
       md.quiet = quiet;
+      md.verbose = verbose;
       return pipelines::RunMakeDataset(md);
     }
     if (*extract) return ExtractDiffCommand(ed_jsonl, ed_field, ed_repair, ed_minimal);
@@ -364,6 +365,7 @@ int main(int argc, char** argv) {
       rt.leave_indexes = ParseBool(rt_leave);
       rt.repositories.repos_dir = rt_repos;
       rt.quiet = quiet;
+      rt.verbose = verbose;
       auto summary = pipelines::RunRetrieve(rt);
       std::fprintf(stderr, "retrieved %zu instances (%zu already done, %zu failed; %zu blobs analysed, %zu from cache) -> %s\n",
                    summary.done, summary.skipped, summary.failed, summary.analysed_blobs, summary.cached_blobs,
@@ -395,6 +397,5 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "error: %s\n", e.what());
     return 1;
   }
-  (void)verbose;
   return 0;
 }

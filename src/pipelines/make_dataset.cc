@@ -332,6 +332,12 @@ int RunMakeDataset(const MakeDatasetOptions& o) {
           built.text_inputs.reset();
           built.error = e.what();
         }
+        if (o.verbose && built.text_inputs) {
+          std::string files;
+          for (const auto& f : built.context_files) files += " " + f;
+          std::lock_guard<std::mutex> lock(error_mutex);
+          std::fprintf(stderr, "%s: %zu readme(s), files:%s\n", id.c_str(), built.readmes.size(), files.c_str());
+        }
         Record out = inst;
         if (built.text_inputs) {
           out["text_inputs"] = *built.text_inputs;

@@ -65,6 +65,7 @@ struct MakeDatasetOptions {
   std::optional<std::string> push_to_hub_user;  // upload as {user}/{output name} instead of writing
   std::string output_format = "arrow";  // the reference's save_to_disk layout; or jsonl, parquet
   bool quiet = false;
+  bool verbose = false;  // a line per instance: README and context files used
 };
 
 // Returns the process exit code; throws Error for bad arguments or unreadable inputs.

@@ -387,6 +387,11 @@ RetrieveSummary RunRetrieve(const RetrieveOptions& o) {
         Record hit_list = Record::array();
         for (const auto& h : hits) hit_list.push_back(Record{{"docid", h.docid}, {"score", static_cast<double>(h.reported_score)}});
         out.Append(Record{{"instance_id", id}, {"hits", std::move(hit_list)}});
+        if (o.verbose) {
+          std::lock_guard<std::mutex> lock(log_mutex);
+          std::fprintf(stderr, "%s: %zu documents, top hit %s\n", id.c_str(), docs.size(),
+                       hits.empty() ? "(none)" : hits[0].docid.c_str());
+        }
         ++done;
       } catch (const Error& e) {
         ++failed;

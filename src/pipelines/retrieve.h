@@ -28,6 +28,7 @@ struct RetrieveOptions {
   int num_workers = 0;
   size_t k = 20;
   bool quiet = false;
+  bool verbose = false;  // a line per instance: documents indexed and the top hit
 };
 
 struct RetrieveSummary {
