@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include "mixed_records.h"
+
 #include "dataset/dataset.h"
 #include "dataset/parquet_reader.h"
 #include "dataset/parquet_writer.h"
@@ -11,14 +13,7 @@
 namespace sweinfer::dataset {
 namespace {
 
-std::vector<Record> MixedRecords() {
-  return {Record{{"id", "a"}, {"n", 1}, {"x", 1.5}, {"ok", true}, {"ids", Record::array({1, 2, 3})},
-                 {"tags", Record::array({"p", "q"})}, {"maybe", nullptr}},
-          Record{{"id", "b\xc3\xa9"}, {"n", nullptr}, {"x", -2.25}, {"ok", false}, {"ids", Record::array()},
-                 {"tags", nullptr}, {"maybe", "now"}},
-          Record{{"id", ""}, {"n", -7}, {"x", nullptr}, {"ok", nullptr}, {"ids", nullptr},
-                 {"tags", Record::array({"r"})}, {"maybe", nullptr}}};
-}
+using testing::MixedRecords;
 
 TEST(ArrowIpc, RoundTripsEveryColumnType) {
   auto records = MixedRecords();

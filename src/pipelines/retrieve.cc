@@ -240,12 +240,7 @@ std::vector<retrieval::Bm25Hit> RankRepositoryFiles(const git::TreeSnapshot& tre
   retrieval::TermDictionary dictionary;
   std::vector<std::unique_ptr<TermCounts>> keep;
   std::vector<retrieval::Bm25Document> docs;
-  auto is_root = [&](const std::string& dir) {
-    for (const char* marker : {"setup.py", ".git", ".hg", "requirements.txt", "MANIFEST.in", "pyproject.toml"}) {
-      if (tree.IsFile(dir + "/" + marker)) return true;
-    }
-    return false;
-  };
+  auto is_root = [&](const std::string& dir) { return retrieval::IsProjectRoot(tree, dir); };
   for (const auto& file : retrieval::ListDocumentFiles(tree)) {
     auto bytes = retrieval::ReadDocumentBytes(tree, file);
     if (!bytes) continue;
@@ -347,11 +342,7 @@ RetrieveSummary RunRetrieve(const RetrieveOptions& o) {
         std::unordered_map<std::string, bool> project_roots;
         auto is_root = [&](const std::string& dir) {
           auto [it, inserted] = project_roots.emplace(dir, false);
-          if (inserted) {
-            for (const char* marker : {"setup.py", ".git", ".hg", "requirements.txt", "MANIFEST.in", "pyproject.toml"}) {
-              if (tree.IsFile(dir + "/" + marker)) it->second = true;
-            }
-          }
+          if (inserted) it->second = retrieval::IsProjectRoot(tree, dir);
           return it->second;
         };
         for (const auto& file : retrieval::ListDocumentFiles(tree)) {

@@ -34,6 +34,13 @@ std::optional<std::string> ReadDocumentBytes(const git::TreeSnapshot& tree, cons
   return tree.ReadFile(file.path).bytes;
 }
 
+bool IsProjectRoot(const git::TreeSnapshot& tree, const std::string& dir) {
+  for (const char* marker : {"setup.py", ".git", ".hg", "requirements.txt", "MANIFEST.in", "pyproject.toml"}) {
+    if (tree.IsFile(dir + "/" + marker)) return true;
+  }
+  return false;
+}
+
 bool ParseDocumentEncoding(std::string_view name, DocumentEncoding& out) {
   if (name == "file_name_and_contents") out = DocumentEncoding::kFileNameAndContents;
   else if (name == "file_name_and_documentation") out = DocumentEncoding::kFileNameAndDocumentation;

@@ -26,6 +26,10 @@ std::optional<std::string> ReadDocumentBytes(const git::TreeSnapshot& tree, cons
 // The document files of a tree, sorted by path.
 std::vector<DocumentFile> ListDocumentFiles(const git::TreeSnapshot& tree);
 
+// Whether `dir` of the tree looks like a project root to jedi (setup.py, pyproject.toml, ...),
+// which decides a module's dotted name (see JediModuleName).
+bool IsProjectRoot(const git::TreeSnapshot& tree, const std::string& dir);
+
 enum class DocumentEncoding { kFileNameAndContents, kFileNameAndDocumentation, kFileNameAndDocsJedi };
 bool ParseDocumentEncoding(std::string_view name, DocumentEncoding& out);
 

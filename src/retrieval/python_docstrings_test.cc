@@ -6,6 +6,7 @@
 
 #include "dataset/jsonl.h"
 #include "git/repository.h"
+#include "retrieval/documents.h"
 #include "test_support.h"
 
 namespace sweinfer::retrieval {
@@ -89,12 +90,7 @@ TEST(PythonDocstrings, JediStyleAgreement) {
       auto it = trees.find(commit);
       if (it == trees.end()) it = trees.emplace(commit, repo_handle.Snapshot(commit)).first;
       const git::TreeSnapshot& tree = it->second;
-      auto is_root = [&](const std::string& dir) {
-        for (const char* marker : {"setup.py", ".git", ".hg", "requirements.txt", "MANIFEST.in", "pyproject.toml"}) {
-          if (tree.ReadFile(dir + "/" + marker).bytes) return true;
-        }
-        return false;
-      };
+      auto is_root = [&](const std::string& dir) { return IsProjectRoot(tree, dir); };
       std::string path = r["path"];
       std::string contents = r["file_name_and_contents"].get<std::string>().substr(path.size() + 1);
       std::string text = JediDocsText(path, contents, JediModuleName(path, is_root));
