@@ -322,6 +322,14 @@ int main(int argc, char** argv) {
   run_llama->add_option("--threads", rm.threads);
   run_llama->add_option("--seed", rm.seed);
   run_llama->add_option("--tokenizer_path", rm.tokenizer_path);
+  run_llama->add_option("--quantize", rm.quantize, "q8: convert weights to Q8_0 at load")->check(CLI::IsMember({"q8"}));
+  run_llama->add_option("--prefill_chunk", rm.prefill_chunk, "Prompt tokens per batched forward pass");
+  run_llama->add_option("--backend", rm.backend, "cpu (in process) or server (an OpenAI-compatible server)")
+      ->check(CLI::IsMember({"cpu", "server"}));
+  run_llama->add_option("--base_url", rm.base_url, "server: OpenAI-compatible base URL, e.g. http://host:8000/v1");
+  run_llama->add_option("--served_model_name", rm.served_model_name,
+                        "server: the model name the server knows (default: the LoRA adapter's folder name, else the model)");
+  run_llama->add_option("--concurrency", rm.concurrency, "server: requests in flight");
 
   auto args = NormalizeFlags(argc, argv);
   std::reverse(args.begin(), args.end());
@@ -386,6 +394,7 @@ int main(int argc, char** argv) {
     if (*convert) return ConvertDatasetCommand(conv_path, conv_out, conv_format, conv_splits);
     if (*run_llama) {
       rm.quiet = quiet;
+      rm.verbose = verbose;
       std::string out = pipelines::RunLlama(rm);
       if (!quiet) std::fprintf(stderr, "wrote %s\n", out.c_str());
       return 0;

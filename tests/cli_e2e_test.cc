@@ -10,6 +10,7 @@
 #include "git/repository.h"
 #include "pipelines/make_dataset.h"
 #include "prompt/styles.h"
+#include "random_llama.h"
 #include "test_support.h"
 #include "text/python_str.h"
 #include "tokenizer/tokenizer.h"
@@ -314,3 +315,55 @@ TEST(Cli, RetrieveThenEvalRetrieval) {
 
 }  // namespace
 }  // namespace sweinfer
+
+namespace sweinfer::testing {
+namespace {
+
+// run-llama end to end on a random model: the reference's flags (snake and kebab case), its output
+// name and fields, a GGUF model, --quantize q8, resuming, and a clear error for a bad model.
+TEST(Cli, RunLlamaOnRandomModels) {
+  ScratchDir dir;
+  RandomLlamaSpec spec;
+  spec.dtype = llm::DType::kF16;
+  auto model = MakeRandomLlama(spec);
+  WriteHuggingFace(model, dir / "SWE-Llama-tiny");
+  WriteGguf(model, dir / "tiny.gguf", llm::DType::kF16);
+  WriteFile(dir / "ds.jsonl",
+            "{\"instance_id\": \"x__y-1\", \"text\": \"issue text\"}\n"
+            "{\"instance_id\": \"x__y-2\", \"input_ids\": [1, 20, 30, 13, 13]}\n");
+  const std::string common = " --dataset-path " + (dir / "ds.jsonl") + " --output_dir " + (dir / "out") +
+                             " --max_new_tokens 6 --threads 2 --quiet";
+  ASSERT_EQ(RunSweinfer("run-llama --model_name_or_path " + (dir / "SWE-Llama-tiny") + common + " --quantize q8"), 0);
+  const std::string hf_out = dir / "out/ds.jsonl__test__SWE-Llama-tiny__temp-0.0__top-p-1.0.jsonl";
+  auto rows = dataset::ReadJsonl(hf_out);
+  ASSERT_EQ(rows.size(), 2u);
+  for (const auto& r : rows) {
+    EXPECT_TRUE(r["full_output"].is_string());
+    EXPECT_TRUE(r["model_patch"].is_string());
+    EXPECT_EQ(r["model_name_or_path"], dir / "SWE-Llama-tiny");
+  }
+  // Resuming adds nothing.
+  ASSERT_EQ(RunSweinfer("run-llama --model-name-or-path " + (dir / "SWE-Llama-tiny") + common + " --quantize q8"), 0);
+  EXPECT_EQ(dataset::ReadJsonl(hf_out).size(), 2u);
+  // The GGUF of the same F16 weights gives the same greedy outputs (it has no tokenizer: ids only
+  // for rows with input_ids).
+  WriteFile(dir / "ids.jsonl", "{\"instance_id\": \"x__y-2\", \"input_ids\": [1, 20, 30, 13, 13]}\n");
+  ASSERT_EQ(RunSweinfer("run-llama --model_name_or_path " + (dir / "tiny.gguf") + " --dataset_path " + (dir / "ids.jsonl") +
+                        " --output_dir " + (dir / "out") + " --max_new_tokens 6 --quiet --tokenizer_path " + (dir / "SWE-Llama-tiny")),
+            0);
+  ASSERT_EQ(RunSweinfer("run-llama --model_name_or_path " + (dir / "SWE-Llama-tiny") + " --dataset_path " + (dir / "ids.jsonl") +
+                        " --output_dir " + (dir / "out") + " --max_new_tokens 6 --quiet"),
+            0);
+  auto from_gguf = dataset::ReadJsonl(dir / "out/ids.jsonl__test__tiny.gguf__temp-0.0__top-p-1.0.jsonl");
+  auto from_hf = dataset::ReadJsonl(dir / "out/ids.jsonl__test__SWE-Llama-tiny__temp-0.0__top-p-1.0.jsonl");
+  ASSERT_EQ(from_gguf.size(), 1u);
+  ASSERT_EQ(from_hf.size(), 1u);
+  EXPECT_EQ(from_gguf[0]["full_output"], from_hf[0]["full_output"]);
+  // A model directory that is not one.
+  std::filesystem::create_directories(dir / "empty");
+  EXPECT_EQ(RunSweinfer("run-llama --model_name_or_path " + (dir / "empty") + common, "/dev/null", dir / "err"), 1);
+  EXPECT_NE(ReadFile(dir / "err").find("no config.json"), std::string::npos) << ReadFile(dir / "err");
+}
+
+}  // namespace
+}  // namespace sweinfer::testing

@@ -4,6 +4,8 @@
 #include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <map>
+#include <set>
 #include <thread>
 
 #include "dataset/jsonl.h"
@@ -14,88 +16,166 @@ namespace sweinfer::llm {
 
 namespace fs = std::filesystem;
 
+size_t LlamaModel::WeightBytes() const {
+  size_t total = embed.bytes() + final_norm.size() * 4;
+  if (output.data != embed.data) total += output.bytes();
+  for (const auto& L : layers) {
+    total += (L.attn_norm.size() + L.ffn_norm.size()) * 4;
+    for (const Matrix* w : {&L.wq, &L.wk, &L.wv, &L.wo, &L.w_gate, &L.w_up, &L.w_down}) total += w->bytes();
+  }
+  return total;
+}
+
+DType LlamaModel::weight_dtype() const { return layers.empty() ? embed.dtype : layers[0].wq.dtype; }
+
 // ---- Loading ----------------------------------------------------------------------------------
 
 namespace {
 
-std::vector<float> Take(std::map<std::string, Tensor>& tensors, const std::string& name, const std::string& file,
-                        int64_t expected) {
-  auto it = tensors.find(name);
-  if (it == tensors.end()) throw Error("'" + file + "': missing tensor '" + name + "'");
-  if (static_cast<int64_t>(it->second.data.size()) != expected) {
-    throw Error("'" + file + "': tensor '" + name + "' has " + std::to_string(it->second.data.size()) +
-                " values, the configuration needs " + std::to_string(expected));
+std::string ReadText(const fs::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw Error("cannot read '" + path.string() + "'");
+  return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+}
+
+// Tensors of a model by name, with the file they came from for messages.
+class TensorTable {
+ public:
+  explicit TensorTable(std::string source) : source_(std::move(source)) {}
+  void Add(const std::string& name, const TensorView& t) { tensors_[name] = t; }
+  bool Has(const std::string& name) const { return tensors_.count(name) > 0; }
+  const TensorView& Get(const std::string& name) const {
+    auto it = tensors_.find(name);
+    if (it == tensors_.end()) throw Error("'" + source_ + "': missing tensor '" + name + "'");
+    return it->second;
   }
-  return std::move(it->second.data);
+  Matrix TakeMatrix(const std::string& name, int64_t rows, int64_t cols) const {
+    const TensorView& t = Get(name);
+    if (t.shape.size() != 2 || t.shape[0] != rows || t.shape[1] != cols) {
+      throw Error("'" + source_ + "': tensor '" + name + "' has shape " + ShapeText(t.shape) + ", the configuration needs [" +
+                  std::to_string(rows) + ", " + std::to_string(cols) + "]");
+    }
+    return t.AsMatrix(name);
+  }
+  std::vector<float> TakeVector(const std::string& name, int64_t n) const {
+    const TensorView& t = Get(name);
+    if (t.elements() != n) {
+      throw Error("'" + source_ + "': tensor '" + name + "' has " + std::to_string(t.elements()) +
+                  " values, the configuration needs " + std::to_string(n));
+    }
+    TensorView flat = t;
+    flat.shape = {n};
+    return ToFloats(flat.AsMatrix(name));
+  }
+
+ private:
+  static std::string ShapeText(const std::vector<int64_t>& shape) {
+    std::string s = "[";
+    for (size_t i = 0; i < shape.size(); ++i) s += (i ? ", " : "") + std::to_string(shape[i]);
+    return s + "]";
+  }
+  std::string source_;
+  std::map<std::string, TensorView> tensors_;
+};
+
+void CheckConfig(const LlamaConfig& c, const std::string& source) {
+  if (c.dim <= 0 || c.hidden_dim <= 0 || c.n_layers <= 0 || c.n_heads <= 0 || c.n_kv_heads <= 0 || c.vocab_size <= 0 ||
+      c.head_dim <= 0 || c.head_dim % 2 || c.n_heads % c.n_kv_heads || c.dim > (1 << 20) || c.hidden_dim > (1 << 22) ||
+      c.n_layers > 4096 || c.n_heads > 4096 || c.head_dim > 4096 || c.vocab_size > (1 << 24)) {
+    throw Error("'" + source + "': incomplete or inconsistent model configuration");
+  }
 }
 
 LlamaModel LoadHuggingFace(const fs::path& dir) {
-  std::ifstream in(dir / "config.json");
-  if (!in) throw Error("'" + dir.string() + "': no config.json");
-  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  dataset::Record c = dataset::ParseRecord(text, (dir / "config.json").string());
+  const std::string config_path = (dir / "config.json").string();
+  if (!fs::exists(dir / "config.json")) throw Error("'" + dir.string() + "': no config.json");
+  dataset::Record c = dataset::ParseRecord(ReadText(dir / "config.json"), config_path);
   LlamaModel m;
   auto& cfg = m.config;
+  bool tied = false;
   try {
     cfg.dim = c.at("hidden_size");
     cfg.hidden_dim = c.at("intermediate_size");
     cfg.n_layers = c.at("num_hidden_layers");
     cfg.n_heads = c.at("num_attention_heads");
-    cfg.n_kv_heads = c.value("num_key_value_heads", cfg.n_heads);
+    cfg.n_kv_heads = c.contains("num_key_value_heads") && c["num_key_value_heads"].is_number()
+                         ? c["num_key_value_heads"].get<int>() : cfg.n_heads;
     cfg.vocab_size = c.at("vocab_size");
-    cfg.head_dim = c.contains("head_dim") && c["head_dim"].is_number() ? c["head_dim"].get<int>() : cfg.dim / cfg.n_heads;
+    cfg.head_dim = c.contains("head_dim") && c["head_dim"].is_number() ? c["head_dim"].get<int>()
+                                                                       : (cfg.n_heads ? cfg.dim / cfg.n_heads : 0);
     cfg.max_seq_len = c.value("max_position_embeddings", 2048);
     cfg.norm_eps = c.value("rms_norm_eps", 1e-5f);
-    cfg.rope_theta = c.value("rope_theta", 10000.0f);
+    cfg.rope.theta = c.value("rope_theta", 10000.0f);
     if (c.contains("rope_scaling") && c["rope_scaling"].is_object()) {
-      if (c["rope_scaling"].value("type", c["rope_scaling"].value("rope_type", "")) == "linear") {
-        cfg.rope_scale = c["rope_scaling"].value("factor", 1.0f);
+      const auto& scaling = c["rope_scaling"];
+      std::string type = scaling.value("type", scaling.value("rope_type", ""));
+      if (type == "linear") {
+        cfg.rope.scale = scaling.value("factor", 1.0f);
+      } else if (!type.empty() && type != "default") {
+        throw Error(config_path + ": rope_scaling type '" + type + "' is not supported (linear is)");
       }
     }
     if (c.contains("bos_token_id") && c["bos_token_id"].is_number()) cfg.bos_id = c["bos_token_id"];
     if (c.contains("eos_token_id") && c["eos_token_id"].is_number()) cfg.eos_id = c["eos_token_id"];
+    tied = c.value("tie_word_embeddings", false);
   } catch (const nlohmann::json::exception& e) {
-    throw Error((dir / "config.json").string() + ": " + e.what());
+    throw Error(config_path + ": " + e.what());
   }
-  std::map<std::string, Tensor> tensors;
+  CheckConfig(cfg, config_path);
+  // Shards: the index's files when there is one, else every *.safetensors file.
   std::vector<fs::path> files;
-  for (const auto& e : fs::directory_iterator(dir)) {
-    if (e.path().extension() == ".safetensors") files.push_back(e.path());
+  if (fs::exists(dir / "model.safetensors.index.json")) {
+    auto index = dataset::ParseRecord(ReadText(dir / "model.safetensors.index.json"),
+                                      (dir / "model.safetensors.index.json").string());
+    std::set<std::string> names;
+    if (index.contains("weight_map") && index["weight_map"].is_object()) {
+      for (const auto& [k, v] : index["weight_map"].items()) {
+        if (v.is_string()) names.insert(v.get<std::string>());
+      }
+    }
+    for (const auto& n : names) {
+      if (n.find('/') != std::string::npos || n.find("..") != std::string::npos) throw Error("'" + dir.string() + "': bad shard name '" + n + "'");
+      files.push_back(dir / n);
+    }
+  } else {
+    for (const auto& e : fs::directory_iterator(dir)) {
+      if (e.path().extension() == ".safetensors") files.push_back(e.path());
+    }
   }
   if (files.empty()) throw Error("'" + dir.string() + "': no .safetensors files");
   std::sort(files.begin(), files.end());
+  TensorTable tensors(dir.string());
   for (const auto& f : files) {
-    MappedFile mapped(f.string());
-    auto part = ReadSafetensors(mapped.bytes(), f.string());
-    for (auto& [k, v] : part) tensors[k] = std::move(v);
+    auto mapped = std::make_shared<MappedFile>(f.string());
+    for (const auto& [name, view] : ReadSafetensors(mapped->bytes(), f.string())) tensors.Add(name, view);
+    m.files.push_back(std::move(mapped));
   }
   const int kv_dim = cfg.n_kv_heads * cfg.head_dim, q_dim = cfg.n_heads * cfg.head_dim;
-  const std::string file = dir.string();
-  m.embed = Take(tensors, "model.embed_tokens.weight", file, int64_t{cfg.vocab_size} * cfg.dim);
-  m.final_norm = Take(tensors, "model.norm.weight", file, cfg.dim);
-  bool tied = c.value("tie_word_embeddings", false) || !tensors.count("lm_head.weight");
-  m.output = tied ? m.embed : Take(tensors, "lm_head.weight", file, int64_t{cfg.vocab_size} * cfg.dim);
+  m.embed = tensors.TakeMatrix("model.embed_tokens.weight", cfg.vocab_size, cfg.dim);
+  m.final_norm = tensors.TakeVector("model.norm.weight", cfg.dim);
+  m.output = tied || !tensors.Has("lm_head.weight") ? m.embed : tensors.TakeMatrix("lm_head.weight", cfg.vocab_size, cfg.dim);
   for (int l = 0; l < cfg.n_layers; ++l) {
-    std::string p = "model.layers." + std::to_string(l) + ".";
+    const std::string p = "model.layers." + std::to_string(l) + ".";
     LlamaLayer L;
-    L.attn_norm = Take(tensors, p + "input_layernorm.weight", file, cfg.dim);
-    L.wq = Take(tensors, p + "self_attn.q_proj.weight", file, int64_t{q_dim} * cfg.dim);
-    L.wk = Take(tensors, p + "self_attn.k_proj.weight", file, int64_t{kv_dim} * cfg.dim);
-    L.wv = Take(tensors, p + "self_attn.v_proj.weight", file, int64_t{kv_dim} * cfg.dim);
-    L.wo = Take(tensors, p + "self_attn.o_proj.weight", file, int64_t{cfg.dim} * q_dim);
-    L.ffn_norm = Take(tensors, p + "post_attention_layernorm.weight", file, cfg.dim);
-    L.w_gate = Take(tensors, p + "mlp.gate_proj.weight", file, int64_t{cfg.hidden_dim} * cfg.dim);
-    L.w_up = Take(tensors, p + "mlp.up_proj.weight", file, int64_t{cfg.hidden_dim} * cfg.dim);
-    L.w_down = Take(tensors, p + "mlp.down_proj.weight", file, int64_t{cfg.dim} * cfg.hidden_dim);
+    L.attn_norm = tensors.TakeVector(p + "input_layernorm.weight", cfg.dim);
+    L.wq = tensors.TakeMatrix(p + "self_attn.q_proj.weight", q_dim, cfg.dim);
+    L.wk = tensors.TakeMatrix(p + "self_attn.k_proj.weight", kv_dim, cfg.dim);
+    L.wv = tensors.TakeMatrix(p + "self_attn.v_proj.weight", kv_dim, cfg.dim);
+    L.wo = tensors.TakeMatrix(p + "self_attn.o_proj.weight", cfg.dim, q_dim);
+    L.ffn_norm = tensors.TakeVector(p + "post_attention_layernorm.weight", cfg.dim);
+    L.w_gate = tensors.TakeMatrix(p + "mlp.gate_proj.weight", cfg.hidden_dim, cfg.dim);
+    L.w_up = tensors.TakeMatrix(p + "mlp.up_proj.weight", cfg.hidden_dim, cfg.dim);
+    L.w_down = tensors.TakeMatrix(p + "mlp.down_proj.weight", cfg.dim, cfg.hidden_dim);
     m.layers.push_back(std::move(L));
   }
   return m;
 }
 
 LlamaModel LoadGguf(const std::string& path) {
-  MappedFile mapped(path);
-  GgufFile g = ReadGguf(mapped.bytes(), path);
+  auto mapped = std::make_shared<MappedFile>(path);
+  GgufFile g = ReadGguf(mapped->bytes(), path);
   std::string arch = g.strings.count("general.architecture") ? g.strings["general.architecture"] : "llama";
+  if (arch != "llama") throw Error("'" + path + "': architecture '" + arch + "' is not a Llama model");
   auto num = [&](const std::string& key, double fallback) {
     auto it = g.numbers.find(arch + "." + key);
     return it == g.numbers.end() ? fallback : it->second;
@@ -108,40 +188,45 @@ LlamaModel LoadGguf(const std::string& path) {
   cfg.n_kv_heads = static_cast<int>(num("attention.head_count_kv", cfg.n_heads));
   cfg.hidden_dim = static_cast<int>(num("feed_forward_length", 0));
   cfg.norm_eps = static_cast<float>(num("attention.layer_norm_rms_epsilon", 1e-5));
-  cfg.rope_theta = static_cast<float>(num("rope.freq_base", 10000));
-  cfg.max_seq_len = static_cast<int>(num("context_length", 2048));
-  cfg.rope_interleaved = true;
-  if (cfg.dim <= 0 || cfg.n_layers <= 0 || cfg.n_heads <= 0 || cfg.n_kv_heads <= 0 || cfg.hidden_dim <= 0 ||
-      cfg.dim % cfg.n_heads || cfg.n_heads % cfg.n_kv_heads) {
-    throw Error("'" + path + "': incomplete or inconsistent " + arch + " metadata");
+  cfg.rope.theta = static_cast<float>(num("rope.freq_base", 10000));
+  if (g.strings.count(arch + ".rope.scaling.type") && g.strings[arch + ".rope.scaling.type"] == "linear") {
+    cfg.rope.scale = static_cast<float>(num("rope.scaling.factor", 1));
   }
-  cfg.head_dim = cfg.dim / cfg.n_heads;
-  auto& embed = g.tensors["token_embd.weight"];
-  if (embed.shape.size() != 2) throw Error("'" + path + "': missing tensor 'token_embd.weight'");
-  cfg.vocab_size = static_cast<int>(embed.shape[0]);
+  cfg.rope.interleaved = true;
+  cfg.max_seq_len = static_cast<int>(num("context_length", 2048));
+  cfg.head_dim = cfg.n_heads > 0 ? static_cast<int>(num("attention.key_length", cfg.dim / cfg.n_heads)) : 0;
+  if (!g.tensors.count("token_embd.weight") || g.tensors["token_embd.weight"].shape.size() != 2) {
+    throw Error("'" + path + "': missing tensor 'token_embd.weight'");
+  }
+  cfg.vocab_size = static_cast<int>(std::min<int64_t>(g.tensors["token_embd.weight"].shape[0], int64_t{1} << 30));
   if (g.numbers.count("tokenizer.ggml.bos_token_id")) cfg.bos_id = static_cast<int>(g.numbers["tokenizer.ggml.bos_token_id"]);
   if (g.numbers.count("tokenizer.ggml.eos_token_id")) cfg.eos_id = static_cast<int>(g.numbers["tokenizer.ggml.eos_token_id"]);
-  const int kv_dim = cfg.n_kv_heads * cfg.head_dim;
-  m.embed = Take(g.tensors, "token_embd.weight", path, int64_t{cfg.vocab_size} * cfg.dim);
-  m.final_norm = Take(g.tensors, "output_norm.weight", path, cfg.dim);
-  m.output = g.tensors.count("output.weight") ? Take(g.tensors, "output.weight", path, int64_t{cfg.vocab_size} * cfg.dim)
-                                               : m.embed;
+  CheckConfig(cfg, path);
+  TensorTable tensors(path);
+  for (const auto& [name, view] : g.tensors) tensors.Add(name, view);
+  const int kv_dim = cfg.n_kv_heads * cfg.head_dim, q_dim = cfg.n_heads * cfg.head_dim;
+  m.embed = tensors.TakeMatrix("token_embd.weight", cfg.vocab_size, cfg.dim);
+  m.final_norm = tensors.TakeVector("output_norm.weight", cfg.dim);
+  m.output = tensors.Has("output.weight") ? tensors.TakeMatrix("output.weight", cfg.vocab_size, cfg.dim) : m.embed;
   for (int l = 0; l < cfg.n_layers; ++l) {
-    std::string p = "blk." + std::to_string(l) + ".";
+    const std::string p = "blk." + std::to_string(l) + ".";
     LlamaLayer L;
-    L.attn_norm = Take(g.tensors, p + "attn_norm.weight", path, cfg.dim);
-    L.wq = Take(g.tensors, p + "attn_q.weight", path, int64_t{cfg.dim} * cfg.dim);
-    L.wk = Take(g.tensors, p + "attn_k.weight", path, int64_t{kv_dim} * cfg.dim);
-    L.wv = Take(g.tensors, p + "attn_v.weight", path, int64_t{kv_dim} * cfg.dim);
-    L.wo = Take(g.tensors, p + "attn_output.weight", path, int64_t{cfg.dim} * cfg.dim);
-    L.ffn_norm = Take(g.tensors, p + "ffn_norm.weight", path, cfg.dim);
-    L.w_gate = Take(g.tensors, p + "ffn_gate.weight", path, int64_t{cfg.hidden_dim} * cfg.dim);
-    L.w_up = Take(g.tensors, p + "ffn_up.weight", path, int64_t{cfg.hidden_dim} * cfg.dim);
-    L.w_down = Take(g.tensors, p + "ffn_down.weight", path, int64_t{cfg.dim} * cfg.hidden_dim);
+    L.attn_norm = tensors.TakeVector(p + "attn_norm.weight", cfg.dim);
+    L.wq = tensors.TakeMatrix(p + "attn_q.weight", q_dim, cfg.dim);
+    L.wk = tensors.TakeMatrix(p + "attn_k.weight", kv_dim, cfg.dim);
+    L.wv = tensors.TakeMatrix(p + "attn_v.weight", kv_dim, cfg.dim);
+    L.wo = tensors.TakeMatrix(p + "attn_output.weight", cfg.dim, q_dim);
+    L.ffn_norm = tensors.TakeVector(p + "ffn_norm.weight", cfg.dim);
+    L.w_gate = tensors.TakeMatrix(p + "ffn_gate.weight", cfg.hidden_dim, cfg.dim);
+    L.w_up = tensors.TakeMatrix(p + "ffn_up.weight", cfg.hidden_dim, cfg.dim);
+    L.w_down = tensors.TakeMatrix(p + "ffn_down.weight", cfg.dim, cfg.hidden_dim);
     m.layers.push_back(std::move(L));
   }
+  m.files.push_back(std::move(mapped));
   return m;
 }
+
+std::vector<Matrix*> LayerMatrices(LlamaLayer& L) { return {&L.wq, &L.wk, &L.wv, &L.wo, &L.w_gate, &L.w_up, &L.w_down}; }
 
 }  // namespace
 
@@ -154,189 +239,195 @@ LlamaModel LoadLlama(const std::string& path) {
 
 void MergeLora(LlamaModel& m, const std::string& adapter_dir) {
   const fs::path dir(adapter_dir);
-  std::ifstream in(dir / "adapter_config.json");
-  if (!in) throw Error("'" + adapter_dir + "': no adapter_config.json");
-  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  dataset::Record cfg = dataset::ParseRecord(text, (dir / "adapter_config.json").string());
+  if (!fs::exists(dir / "adapter_config.json")) throw Error("'" + adapter_dir + "': no adapter_config.json");
+  dataset::Record cfg = dataset::ParseRecord(ReadText(dir / "adapter_config.json"), (dir / "adapter_config.json").string());
   const double r = cfg.value("r", 8.0), alpha = cfg.value("lora_alpha", 8.0);
   if (r <= 0) throw Error("'" + adapter_dir + "': adapter r must be positive");
   const float scale = static_cast<float>(alpha / r);
-  fs::path weights = dir / "adapter_model.safetensors";
+  const fs::path weights = dir / "adapter_model.safetensors";
   MappedFile mapped(weights.string());
   auto tensors = ReadSafetensors(mapped.bytes(), weights.string());
   int merged = 0;
-  const auto& c = m.config;
-  for (int l = 0; l < c.n_layers; ++l) {
+  for (int l = 0; l < m.config.n_layers; ++l) {
     LlamaLayer& L = m.layers[l];
-    const std::pair<const char*, std::vector<float>*> targets[] = {
+    const std::pair<const char*, Matrix*> targets[] = {
         {"self_attn.q_proj", &L.wq}, {"self_attn.k_proj", &L.wk}, {"self_attn.v_proj", &L.wv},
         {"self_attn.o_proj", &L.wo}, {"mlp.gate_proj", &L.w_gate}, {"mlp.up_proj", &L.w_up},
         {"mlp.down_proj", &L.w_down}};
     for (const auto& [module, weight] : targets) {
-      std::string prefix = "base_model.model.model.layers." + std::to_string(l) + "." + module;
+      const std::string prefix = "base_model.model.model.layers." + std::to_string(l) + "." + module;
       auto a = tensors.find(prefix + ".lora_A.weight");
       auto b = tensors.find(prefix + ".lora_B.weight");
       if (a == tensors.end() || b == tensors.end()) continue;
-      const Tensor& A = a->second;  // r x in
-      const Tensor& B = b->second;  // out x r
-      if (A.shape.size() != 2 || B.shape.size() != 2 || A.shape[0] != B.shape[1] ||
-          B.shape[0] * A.shape[1] != static_cast<int64_t>(weight->size())) {
+      const TensorView& A = a->second;  // rank x in
+      const TensorView& B = b->second;  // out x rank
+      if (A.shape.size() != 2 || B.shape.size() != 2 || A.shape[0] != B.shape[1] || B.shape[0] != weight->rows ||
+          A.shape[1] != weight->cols) {
         throw Error("'" + weights.string() + "': LoRA shapes of " + prefix + " do not fit the model");
       }
-      const int64_t out = B.shape[0], in_dim = A.shape[1], rank = A.shape[0];
-      for (int64_t o = 0; o < out; ++o) {
+      const std::vector<float> a_values = ToFloats(A.AsMatrix(prefix)), b_values = ToFloats(B.AsMatrix(prefix));
+      const int64_t rank = A.shape[0], in_dim = A.shape[1];
+      auto bytes = std::make_shared<std::vector<uint8_t>>(weight->bytes());
+      std::vector<float> row(static_cast<size_t>(in_dim));
+      for (int64_t o = 0; o < weight->rows; ++o) {
+        RowToFloat(*weight, o, row.data());
         for (int64_t k = 0; k < rank; ++k) {
-          float bk = B.data[o * rank + k] * scale;
+          const float bk = b_values[o * rank + k] * scale;
           if (bk == 0) continue;
-          float* row = weight->data() + o * in_dim;
-          const float* arow = A.data.data() + k * in_dim;
+          const float* arow = a_values.data() + k * in_dim;
           for (int64_t i = 0; i < in_dim; ++i) row[i] += bk * arow[i];
         }
+        FloatToRow(row.data(), in_dim, weight->dtype, bytes->data() + weight->row_bytes() * o);
       }
+      weight->data = bytes->data();
+      weight->owned = std::move(bytes);
       ++merged;
     }
   }
   if (merged == 0) throw Error("'" + adapter_dir + "': no LoRA weights matched the model's layers");
 }
 
-// ---- Kernels ----------------------------------------------------------------------------------
-
-namespace {
-
-void RmsNorm(float* out, const float* x, const float* w, int n, float eps) {
-  double ss = 0;
-  for (int i = 0; i < n; ++i) ss += static_cast<double>(x[i]) * x[i];
-  float scale = 1.0f / std::sqrt(static_cast<float>(ss / n) + eps);
-  for (int i = 0; i < n; ++i) out[i] = w[i] * (x[i] * scale);
-}
-
-// out[rows] = W[rows x cols] * x[cols], rows split across threads.
-void MatVec(float* out, const float* x, const float* w, int rows, int cols, int threads) {
-  auto work = [&](int begin, int end) {
-    for (int r = begin; r < end; ++r) {
-      const float* row = w + static_cast<int64_t>(r) * cols;
-      float sum = 0;
-      for (int c = 0; c < cols; ++c) sum += row[c] * x[c];
-      out[r] = sum;
-    }
+void QuantizeModel(LlamaModel& m, DType type) {
+  auto convert = [&](Matrix& w) {
+    if (w.dtype == type || (type == DType::kQ8_0 && w.cols % 32)) return;
+    w = ConvertMatrix(w, type);
   };
-  if (threads <= 1 || static_cast<int64_t>(rows) * cols < (1 << 16)) {
-    work(0, rows);
-    return;
+  const bool tied = m.output.data == m.embed.data;
+  for (auto& L : m.layers) {
+    for (Matrix* w : LayerMatrices(L)) convert(*w);
   }
-  std::vector<std::thread> pool;
-  int chunk = (rows + threads - 1) / threads;
-  for (int t = 0; t < threads; ++t) {
-    int b = t * chunk, e = std::min(rows, b + chunk);
-    if (b < e) pool.emplace_back(work, b, e);
+  convert(m.output);
+  if (tied) {
+    m.embed = m.output;  // one copy serves both
+  } else {
+    convert(m.embed);
   }
-  for (auto& t : pool) t.join();
+  // Mappings nothing points into any more can go.
+  bool mapped_left = false;
+  for (auto& L : m.layers) {
+    for (Matrix* w : LayerMatrices(L)) mapped_left |= !w->owned;
+  }
+  mapped_left |= !m.embed.owned || !m.output.owned;
+  if (!mapped_left) m.files.clear();
 }
 
-void Rope(float* vec, int n_heads, int head_dim, int pos, const LlamaConfig& c) {
-  const float position = static_cast<float>(pos) / c.rope_scale;
-  for (int h = 0; h < n_heads; ++h) {
-    float* v = vec + h * head_dim;
-    for (int i = 0; i < head_dim / 2; ++i) {
-      float freq = 1.0f / std::pow(c.rope_theta, static_cast<float>(2 * i) / static_cast<float>(head_dim));
-      float angle = position * freq, cs = std::cos(angle), sn = std::sin(angle);
-      int a = c.rope_interleaved ? 2 * i : i, b = c.rope_interleaved ? 2 * i + 1 : i + head_dim / 2;
-      float x0 = v[a], x1 = v[b];
-      v[a] = x0 * cs - x1 * sn;
-      v[b] = x0 * sn + x1 * cs;
-    }
-  }
-}
-
-}  // namespace
+// ---- Session ----------------------------------------------------------------------------------
 
 LlamaSession::LlamaSession(const LlamaModel& model, int max_len, int threads)
-    : m_(model), max_len_(max_len), threads_(std::max(1, threads)) {
+    : LlamaSession(model, max_len, SessionOptions{threads, nullptr, 64, std::nullopt}) {}
+
+LlamaSession::LlamaSession(const LlamaModel& model, int max_len, const SessionOptions& options)
+    : m_(model), max_len_(max_len), chunk_(std::max(1, options.prefill_chunk)) {
+  if (max_len <= 0) throw Error("the sequence length limit must be positive");
+  if (options.backend) {
+    backend_ = options.backend;
+  } else {
+    owned_backend_ = MakeCpuBackend(options.threads);
+    backend_ = owned_backend_.get();
+  }
   const auto& c = m_.config;
+  kv_dtype_ = options.kv_dtype.value_or(m_.weight_dtype() == DType::kF32 ? DType::kF32 : DType::kF16);
+  if (kv_dtype_ != DType::kF32 && kv_dtype_ != DType::kF16) throw Error("the KV cache holds F32 or F16 values");
   const int kv_dim = c.n_kv_heads * c.head_dim, q_dim = c.n_heads * c.head_dim;
-  x_.resize(c.dim);
-  xb_.resize(std::max(c.dim, q_dim));
-  xb2_.resize(c.dim);
-  q_.resize(q_dim);
-  k_.resize(kv_dim);
-  v_.resize(kv_dim);
-  att_.resize(static_cast<size_t>(c.n_heads) * max_len);
-  hb_.resize(c.hidden_dim);
-  hb2_.resize(c.hidden_dim);
+  const size_t layer_bytes = RowBytes(kv_dtype_, kv_dim) * static_cast<size_t>(max_len);
+  for (int l = 0; l < c.n_layers; ++l) {
+    KvLayer layer;
+    layer.dtype = kv_dtype_;
+    layer.kv_dim = kv_dim;
+    buffers_.push_back(backend_->Allocate(layer_bytes));
+    layer.keys = buffers_.back().get();
+    buffers_.push_back(backend_->Allocate(layer_bytes));
+    layer.values = buffers_.back().get();
+    kv_.push_back(layer);
+    kv_bytes_ += 2 * layer_bytes;
+  }
+  auto floats = [&](int64_t n) {
+    buffers_.push_back(backend_->Allocate(static_cast<size_t>(n) * sizeof(float)));
+    return reinterpret_cast<float*>(buffers_.back().get());
+  };
+  x_ = floats(int64_t{chunk_} * c.dim);
+  xb_ = floats(int64_t{chunk_} * std::max(c.dim, q_dim));
+  q_ = floats(int64_t{chunk_} * q_dim);
+  k_ = floats(int64_t{chunk_} * kv_dim);
+  v_ = floats(int64_t{chunk_} * kv_dim);
+  att_ = floats(int64_t{chunk_} * q_dim);
+  hb_ = floats(int64_t{chunk_} * c.hidden_dim);
+  hb2_ = floats(int64_t{chunk_} * c.hidden_dim);
+  last_ = floats(c.vocab_size);
   logits_.resize(c.vocab_size);
-  key_cache_.resize(static_cast<size_t>(c.n_layers) * max_len * kv_dim);
-  value_cache_.resize(static_cast<size_t>(c.n_layers) * max_len * kv_dim);
 }
 
-const std::vector<float>& LlamaSession::Forward(int token) {
+LlamaSession::~LlamaSession() = default;
+
+void LlamaSession::Chunk(const int* tokens, int n, float* logits_all) {
   const auto& c = m_.config;
-  if (token < 0 || token >= c.vocab_size) throw Error("token id " + std::to_string(token) + " is outside the vocabulary");
-  if (pos_ >= max_len_) throw Error("the sequence is longer than --max_len (" + std::to_string(max_len_) + ")");
-  const int kv_dim = c.n_kv_heads * c.head_dim, q_dim = c.n_heads * c.head_dim, group = c.n_heads / c.n_kv_heads;
-  std::copy_n(m_.embed.data() + static_cast<int64_t>(token) * c.dim, c.dim, x_.data());
+  for (int i = 0; i < n; ++i) {
+    if (tokens[i] < 0 || tokens[i] >= c.vocab_size) {
+      throw Error("token id " + std::to_string(tokens[i]) + " is outside the vocabulary");
+    }
+  }
+  if (pos_ + n > max_len_) throw Error("the sequence is longer than --max_len (" + std::to_string(max_len_) + ")");
+  Backend& b = *backend_;
+  const AttentionShape shape{c.n_heads, c.n_kv_heads, c.head_dim};
+  b.Embed(m_.embed, tokens, n, x_);
   for (int l = 0; l < c.n_layers; ++l) {
     const LlamaLayer& L = m_.layers[l];
-    RmsNorm(xb_.data(), x_.data(), L.attn_norm.data(), c.dim, c.norm_eps);
-    MatVec(q_.data(), xb_.data(), L.wq.data(), q_dim, c.dim, threads_);
-    MatVec(k_.data(), xb_.data(), L.wk.data(), kv_dim, c.dim, threads_);
-    MatVec(v_.data(), xb_.data(), L.wv.data(), kv_dim, c.dim, threads_);
-    Rope(q_.data(), c.n_heads, c.head_dim, pos_, c);
-    Rope(k_.data(), c.n_kv_heads, c.head_dim, pos_, c);
-    float* kc = key_cache_.data() + (static_cast<size_t>(l) * max_len_) * kv_dim;
-    float* vc = value_cache_.data() + (static_cast<size_t>(l) * max_len_) * kv_dim;
-    std::copy(k_.begin(), k_.end(), kc + static_cast<size_t>(pos_) * kv_dim);
-    std::copy(v_.begin(), v_.end(), vc + static_cast<size_t>(pos_) * kv_dim);
-    const float scale = 1.0f / std::sqrt(static_cast<float>(c.head_dim));
-    for (int h = 0; h < c.n_heads; ++h) {
-      const float* qh = q_.data() + h * c.head_dim;
-      float* att = att_.data() + static_cast<size_t>(h) * max_len_;
-      const int kvh = h / group;
-      float max_score = -INFINITY;
-      for (int t = 0; t <= pos_; ++t) {
-        const float* kt = kc + static_cast<size_t>(t) * kv_dim + kvh * c.head_dim;
-        float s = 0;
-        for (int i = 0; i < c.head_dim; ++i) s += qh[i] * kt[i];
-        att[t] = s * scale;
-        max_score = std::max(max_score, att[t]);
-      }
-      float sum = 0;
-      for (int t = 0; t <= pos_; ++t) {
-        att[t] = std::exp(att[t] - max_score);
-        sum += att[t];
-      }
-      float* out = xb_.data() + h * c.head_dim;
-      std::fill_n(out, c.head_dim, 0.0f);
-      for (int t = 0; t <= pos_; ++t) {
-        const float* vt = vc + static_cast<size_t>(t) * kv_dim + kvh * c.head_dim;
-        float a = att[t] / sum;
-        for (int i = 0; i < c.head_dim; ++i) out[i] += a * vt[i];
-      }
-    }
-    MatVec(xb2_.data(), xb_.data(), L.wo.data(), c.dim, q_dim, threads_);
-    for (int i = 0; i < c.dim; ++i) x_[i] += xb2_[i];
-    RmsNorm(xb_.data(), x_.data(), L.ffn_norm.data(), c.dim, c.norm_eps);
-    MatVec(hb_.data(), xb_.data(), L.w_gate.data(), c.hidden_dim, c.dim, threads_);
-    MatVec(hb2_.data(), xb_.data(), L.w_up.data(), c.hidden_dim, c.dim, threads_);
-    for (int i = 0; i < c.hidden_dim; ++i) {
-      float g = hb_[i];
-      hb_[i] = g / (1.0f + std::exp(-g)) * hb2_[i];  // SwiGLU
-    }
-    MatVec(xb2_.data(), hb_.data(), L.w_down.data(), c.dim, c.hidden_dim, threads_);
-    for (int i = 0; i < c.dim; ++i) x_[i] += xb2_[i];
+    b.RmsNorm(x_, L.attn_norm.data(), n, c.dim, c.norm_eps, xb_);
+    b.MatMul(L.wq, xb_, n, q_);
+    b.MatMul(L.wk, xb_, n, k_);
+    b.MatMul(L.wv, xb_, n, v_);
+    b.Rope(q_, n, c.n_heads, c.head_dim, pos_, c.rope);
+    b.Rope(k_, n, c.n_kv_heads, c.head_dim, pos_, c.rope);
+    b.StoreKv(k_, v_, n, pos_, kv_[l]);
+    b.Attention(q_, n, pos_, kv_[l], shape, att_);
+    b.MatMul(L.wo, att_, n, xb_);
+    b.Add(x_, xb_, static_cast<size_t>(n) * c.dim);
+    b.RmsNorm(x_, L.ffn_norm.data(), n, c.dim, c.norm_eps, xb_);
+    b.MatMul(L.w_gate, xb_, n, hb_);
+    b.MatMul(L.w_up, xb_, n, hb2_);
+    b.SwiGlu(hb_, hb2_, static_cast<size_t>(n) * c.hidden_dim);
+    b.MatMul(L.w_down, hb_, n, xb_);
+    b.Add(x_, xb_, static_cast<size_t>(n) * c.dim);
   }
-  RmsNorm(x_.data(), x_.data(), m_.final_norm.data(), c.dim, c.norm_eps);
-  MatVec(logits_.data(), x_.data(), m_.output.data(), c.vocab_size, c.dim, threads_);
-  ++pos_;
+  pos_ += n;
+  if (logits_all) {
+    for (int t = 0; t < n; ++t) {
+      b.RmsNorm(x_ + static_cast<int64_t>(t) * c.dim, m_.final_norm.data(), 1, c.dim, c.norm_eps, xb_);
+      b.MatMul(m_.output, xb_, 1, last_);
+      b.CopyToHost(last_, c.vocab_size, logits_all + static_cast<int64_t>(t) * c.vocab_size);
+    }
+    return;
+  }
+  b.RmsNorm(x_ + static_cast<int64_t>(n - 1) * c.dim, m_.final_norm.data(), 1, c.dim, c.norm_eps, xb_);
+  b.MatMul(m_.output, xb_, 1, last_);
+}
+
+const std::vector<float>& LlamaSession::Forward(std::span<const int> tokens) {
+  if (tokens.empty()) throw Error("nothing to feed the model");
+  for (size_t i = 0; i < tokens.size(); i += chunk_) {
+    const int n = static_cast<int>(std::min<size_t>(chunk_, tokens.size() - i));
+    Chunk(tokens.data() + i, n, nullptr);
+  }
+  backend_->CopyToHost(last_, logits_.size(), logits_.data());
   return logits_;
 }
 
+std::vector<float> LlamaSession::ForwardAll(std::span<const int> tokens) {
+  const int vocab = m_.config.vocab_size;
+  std::vector<float> all(tokens.size() * static_cast<size_t>(vocab));
+  for (size_t i = 0; i < tokens.size(); i += chunk_) {
+    const int n = static_cast<int>(std::min<size_t>(chunk_, tokens.size() - i));
+    Chunk(tokens.data() + i, n, all.data() + i * vocab);
+  }
+  return all;
+}
+
 std::vector<int> GenerateGreedy(const LlamaModel& model, const std::vector<int>& prompt, int max_new_tokens, int threads) {
-  if (threads <= 0) threads = std::max(1u, std::thread::hardware_concurrency());
+  if (prompt.empty()) throw Error("an empty prompt");
   LlamaSession session(model, static_cast<int>(prompt.size()) + max_new_tokens + 1, threads);
   std::vector<int> out;
-  const std::vector<float>* logits = nullptr;
-  for (int t : prompt) logits = &session.Forward(t);
-  for (int i = 0; i < max_new_tokens && logits; ++i) {
+  const std::vector<float>* logits = &session.Forward(prompt);
+  for (int i = 0; i < max_new_tokens; ++i) {
     int next = static_cast<int>(std::max_element(logits->begin(), logits->end()) - logits->begin());
     if (next == model.config.eos_id) break;
     out.push_back(next);

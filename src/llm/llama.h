@@ -1,57 +1,104 @@
-// A Llama-architecture model on the CPU, read top to bottom like llama2.c: configuration, weights,
-// the per-sequence state (KV cache), the forward pass (RMSNorm, RoPE, grouped-query attention,
-// SwiGLU), and greedy generation. Loads a Hugging Face directory (config.json + safetensors, RoPE in
-// the rotate_half layout) or a GGUF file (RoPE in llama.cpp's interleaved layout). Weights are
-// held as float; the forward pass is multi-threaded over matrix rows.
+// A Llama-architecture model: configuration, weights, loading, LoRA merging, quantisation, and a
+// session that runs the forward pass (RMSNorm, RoPE, grouped-query attention, SwiGLU) through a
+// Backend with a KV cache and chunked prefill. Loads a Hugging Face directory (config.json +
+// safetensors, single or sharded; RoPE in the rotate_half layout) or a GGUF file (RoPE in
+// llama.cpp's interleaved layout). Weights stay in their stored type (F32/F16/BF16/Q8_0), mapped
+// from the file; only norms are copied to f32.
 #pragma once
 
 #include <cstdint>
+#include <memory>
+#include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
+#include "llm/backend.h"
+#include "llm/tensor.h"
+
 namespace sweinfer::llm {
+
+class MappedFile;
 
 struct LlamaConfig {
   int dim = 0, hidden_dim = 0, n_layers = 0, n_heads = 0, n_kv_heads = 0, vocab_size = 0, head_dim = 0;
   int max_seq_len = 2048;
-  float norm_eps = 1e-5f, rope_theta = 10000.0f, rope_scale = 1.0f;
-  bool rope_interleaved = false;  // GGUF: pairs (2i, 2i+1); Hugging Face: pairs (i, i + d/2)
+  float norm_eps = 1e-5f;
+  RopeSpec rope;
   int bos_id = 1, eos_id = 2;
 };
 
 struct LlamaLayer {
-  std::vector<float> attn_norm, wq, wk, wv, wo, ffn_norm, w_gate, w_up, w_down;
+  std::vector<float> attn_norm, ffn_norm;
+  Matrix wq, wk, wv, wo, w_gate, w_up, w_down;
 };
 
 struct LlamaModel {
   LlamaConfig config;
-  std::vector<float> embed, final_norm, output;  // output: vocab x dim
+  Matrix embed, output;  // output: vocab x dim (the embedding when tied)
+  std::vector<float> final_norm;
   std::vector<LlamaLayer> layers;
+  std::vector<std::shared_ptr<MappedFile>> files;  // the mappings the matrices point into
+
+  // Bytes of weights a forward pass reads (the output matrix counted once when tied).
+  size_t WeightBytes() const;
+  // The type of the layer matrices ("BF16", "Q8_0", ...), from the first layer's q_proj.
+  DType weight_dtype() const;
 };
 
 // A model directory (config.json, *.safetensors or model.safetensors.index.json) or a .gguf file.
 LlamaModel LoadLlama(const std::string& path);
 
 // Merges a PEFT LoRA adapter (adapter_config.json: r, lora_alpha, target_modules;
-// adapter_model.safetensors) into the weights: W += (lora_alpha / r) * B * A.
+// adapter_model.safetensors) into the weights: W += (lora_alpha / r) * B * A, computed in f32 and
+// stored back in each weight's type (as PEFT's merge_and_unload does).
 void MergeLora(LlamaModel& model, const std::string& adapter_dir);
 
-// One sequence's state: the KV cache and scratch buffers.
+// Converts every layer and output matrix to `type` (Q8_0: those whose rows are whole blocks) and
+// releases file mappings no longer needed.
+void QuantizeModel(LlamaModel& model, DType type);
+
+struct SessionOptions {
+  int threads = 1;              // for the CPU backend made when `backend` is null; <= 0: all cores
+  Backend* backend = nullptr;   // shared, not owned
+  int prefill_chunk = 64;       // tokens per batched forward pass
+  std::optional<DType> kv_dtype;  // default: F32 for F32 models, else F16
+};
+
+// One sequence: the KV cache and scratch buffers, sized for `max_len` positions.
 class LlamaSession {
  public:
+  LlamaSession(const LlamaModel& model, int max_len, const SessionOptions& options);
   LlamaSession(const LlamaModel& model, int max_len, int threads = 1);
-  // Feeds `token` at the next position and returns the logits (vocab_size floats).
-  const std::vector<float>& Forward(int token);
+  ~LlamaSession();
+
+  // Feeds tokens at the next positions (in chunks) and returns the last token's logits.
+  const std::vector<float>& Forward(std::span<const int> tokens);
+  const std::vector<float>& Forward(int token) { return Forward(std::span<const int>(&token, 1)); }
+  // Feeds tokens and returns every token's logits (n x vocab_size).
+  std::vector<float> ForwardAll(std::span<const int> tokens);
+
   int position() const { return pos_; }
+  size_t KvCacheBytes() const { return kv_bytes_; }
+  const Backend& backend() const { return *backend_; }
 
  private:
+  void Chunk(const int* tokens, int n, float* logits_all);
+
   const LlamaModel& m_;
-  int max_len_, threads_, pos_ = 0;
-  std::vector<float> x_, xb_, xb2_, q_, k_, v_, att_, hb_, hb2_, logits_;
-  std::vector<float> key_cache_, value_cache_;  // layer x position x kv_dim
+  std::unique_ptr<Backend> owned_backend_;
+  Backend* backend_ = nullptr;
+  int max_len_, chunk_, pos_ = 0;
+  DType kv_dtype_;
+  size_t kv_bytes_ = 0;
+  std::vector<std::shared_ptr<uint8_t>> buffers_;
+  std::vector<KvLayer> kv_;
+  float *x_, *xb_, *q_, *k_, *v_, *att_, *hb_, *hb2_, *last_;
+  std::vector<float> logits_;
 };
 
 // Greedy decoding from `prompt` until EOS or `max_new_tokens`; returns the new token ids.
-std::vector<int> GenerateGreedy(const LlamaModel& model, const std::vector<int>& prompt, int max_new_tokens, int threads = 1);
+std::vector<int> GenerateGreedy(const LlamaModel& model, const std::vector<int>& prompt, int max_new_tokens,
+                                int threads = 1);
 
 }  // namespace sweinfer::llm

@@ -36,37 +36,6 @@ MappedFile::~MappedFile() {
   if (data_) munmap(data_, size_);
 }
 
-float HalfToFloat(uint16_t h) {
-  uint32_t sign = (h & 0x8000u) << 16, exp = (h >> 10) & 0x1F, mant = h & 0x3FF, bits;
-  if (exp == 0) {
-    if (mant == 0) {
-      bits = sign;
-    } else {  // subnormal
-      exp = 127 - 15 + 1;
-      while (!(mant & 0x400)) {
-        mant <<= 1;
-        --exp;
-      }
-      mant &= 0x3FF;
-      bits = sign | (exp << 23) | (mant << 13);
-    }
-  } else if (exp == 31) {
-    bits = sign | 0x7F800000u | (mant << 13);
-  } else {
-    bits = sign | ((exp + 127 - 15) << 23) | (mant << 13);
-  }
-  float f;
-  std::memcpy(&f, &bits, 4);
-  return f;
-}
-
-float BFloat16ToFloat(uint16_t b) {
-  uint32_t bits = static_cast<uint32_t>(b) << 16;
-  float f;
-  std::memcpy(&f, &bits, 4);
-  return f;
-}
-
 namespace {
 
 int64_t Elements(const std::vector<int64_t>& shape, const std::string& where) {
@@ -80,7 +49,19 @@ int64_t Elements(const std::vector<int64_t>& shape, const std::string& where) {
 
 }  // namespace
 
-std::map<std::string, Tensor> ReadSafetensors(std::string_view bytes, const std::string& name) {
+int64_t TensorView::elements() const { return Elements(shape, "tensor"); }
+
+Matrix TensorView::AsMatrix(const std::string& name) const {
+  Matrix m;
+  m.dtype = dtype;
+  if (shape.empty() || shape.size() > 2) throw Error("tensor '" + name + "' is not a vector or a matrix");
+  m.rows = shape.size() == 2 ? shape[0] : 1;
+  m.cols = shape.back();
+  m.data = data;
+  return m;
+}
+
+std::map<std::string, TensorView> ReadSafetensors(std::string_view bytes, const std::string& name) {
   if (bytes.size() < 8) throw Error("'" + name + "': not a safetensors file (too short)");
   uint64_t header_size;
   std::memcpy(&header_size, bytes.data(), 8);
@@ -88,34 +69,27 @@ std::map<std::string, Tensor> ReadSafetensors(std::string_view bytes, const std:
   dataset::Record header = dataset::ParseRecord(bytes.substr(8, header_size), name + " (safetensors header)");
   if (!header.is_object()) throw Error("'" + name + "': safetensors header is not an object");
   const std::string_view data = bytes.substr(8 + header_size);
-  std::map<std::string, Tensor> tensors;
+  std::map<std::string, TensorView> tensors;
   for (auto it = header.begin(); it != header.end(); ++it) {
     if (it.key() == "__metadata__") continue;
     const std::string where = "'" + name + "', tensor '" + it.key() + "'";
     try {
       const auto& info = it.value();
       std::string dtype = info.at("dtype").get<std::string>();
-      Tensor t;
+      TensorView t;
       t.shape = info.at("shape").get<std::vector<int64_t>>();
       auto offsets = info.at("data_offsets").get<std::vector<uint64_t>>();
       if (offsets.size() != 2 || offsets[0] > offsets[1] || offsets[1] > data.size()) {
         throw Error(where + ": data_offsets lie outside the file");
       }
       int64_t n = Elements(t.shape, where);
-      size_t width = dtype == "F32" ? 4 : (dtype == "F16" || dtype == "BF16") ? 2 : 0;
-      if (!width) throw Error(where + ": unsupported dtype " + dtype);
-      if (offsets[1] - offsets[0] != static_cast<uint64_t>(n) * width) throw Error(where + ": size does not match its shape");
-      const char* p = data.data() + offsets[0];
-      t.data.resize(static_cast<size_t>(n));
-      for (int64_t i = 0; i < n; ++i) {
-        if (width == 4) {
-          std::memcpy(&t.data[i], p + 4 * i, 4);
-        } else {
-          uint16_t h;
-          std::memcpy(&h, p + 2 * i, 2);
-          t.data[i] = dtype == "F16" ? HalfToFloat(h) : BFloat16ToFloat(h);
-        }
-      }
+      if (dtype == "F32") t.dtype = DType::kF32;
+      else if (dtype == "F16") t.dtype = DType::kF16;
+      else if (dtype == "BF16") t.dtype = DType::kBF16;
+      else throw Error(where + ": unsupported dtype " + dtype);
+      if (offsets[1] - offsets[0] != RowBytes(t.dtype, n)) throw Error(where + ": size does not match its shape");
+      t.data = reinterpret_cast<const uint8_t*>(data.data()) + offsets[0];
+      t.size = offsets[1] - offsets[0];
       tensors[it.key()] = std::move(t);
     } catch (const nlohmann::json::exception& e) {
       throw Error(where + ": malformed entry: " + e.what());
@@ -221,38 +195,25 @@ GgufFile ReadGguf(std::string_view bytes, const std::string& name) {
   uint64_t data_start = (r.pos() + alignment - 1) / alignment * alignment;
   for (const auto& info : infos) {
     const std::string where = "'" + name + "', tensor '" + info.name + "'";
-    Tensor t;
+    TensorView t;
     t.shape.assign(info.dims.rbegin(), info.dims.rend());
     int64_t n = Elements(t.shape, where);
-    uint64_t size;
     switch (info.type) {
-      case 0: size = 4 * n; break;
-      case 1: case 30: size = 2 * n; break;
+      case 0: t.dtype = DType::kF32; break;
+      case 1: t.dtype = DType::kF16; break;
+      case 30: t.dtype = DType::kBF16; break;
       case 8:
-        if (n % 32) throw Error(where + ": Q8_0 needs a multiple of 32 values");
-        size = static_cast<uint64_t>(n / 32) * 34;
+        if (t.shape.empty() || t.shape.back() % 32) throw Error(where + ": Q8_0 rows need a multiple of 32 values");
+        t.dtype = DType::kQ8_0;
         break;
       default: throw Error(where + ": unsupported GGUF tensor type " + std::to_string(info.type));
     }
+    const uint64_t size = RowBytes(t.dtype, n);
     if (info.offset > bytes.size() || data_start > bytes.size() - info.offset || size > bytes.size() - data_start - info.offset) {
       throw Error(where + ": data lies outside the file");
     }
-    const char* p = bytes.data() + data_start + info.offset;
-    t.data.resize(static_cast<size_t>(n));
-    for (int64_t i = 0; i < n; ++i) {
-      if (info.type == 0) {
-        std::memcpy(&t.data[i], p + 4 * i, 4);
-      } else if (info.type == 1 || info.type == 30) {
-        uint16_t h;
-        std::memcpy(&h, p + 2 * i, 2);
-        t.data[i] = info.type == 1 ? HalfToFloat(h) : BFloat16ToFloat(h);
-      } else {
-        const char* block = p + (i / 32) * 34;
-        uint16_t scale;
-        std::memcpy(&scale, block, 2);
-        t.data[i] = HalfToFloat(scale) * static_cast<float>(static_cast<int8_t>(block[2 + i % 32]));
-      }
-    }
+    t.data = reinterpret_cast<const uint8_t*>(bytes.data()) + data_start + info.offset;
+    t.size = size;
     f.tensors[info.name] = std::move(t);
   }
   return f;

@@ -1,23 +1,29 @@
 // Model files, read without trusting them: safetensors (a JSON header of tensor names, dtypes,
 // shapes and byte ranges) and GGUF v2/v3 (typed key-value metadata and tensor infos). Files are
-// memory-mapped; every offset and size is checked against the file, and a bad or lying header is
-// an Error naming the file and the tensor or field. Tensors are handed out as float arrays
-// (F32 as mapped; F16, BF16 and Q8_0 widened at load).
+// memory-mapped and tensors are handed out as views into the mapping in their stored type; every
+// offset and size is checked against the file first, and a bad or lying header is an Error naming
+// the file and the tensor or field.
 #pragma once
 
 #include <cstdint>
 #include <map>
-#include <memory>
-#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "llm/tensor.h"
+
 namespace sweinfer::llm {
 
-struct Tensor {
+struct TensorView {
+  DType dtype = DType::kF32;
   std::vector<int64_t> shape;  // outermost first (rows, columns for a matrix)
-  std::vector<float> data;     // row-major
+  const uint8_t* data = nullptr;
+  size_t size = 0;  // bytes
+
+  int64_t elements() const;
+  // The tensor as a rows x cols matrix (a vector is one row); `name` is for errors.
+  Matrix AsMatrix(const std::string& name) const;
 };
 
 class MappedFile {
@@ -33,21 +39,18 @@ class MappedFile {
   size_t size_ = 0;
 };
 
-// All tensors of one safetensors file (or of `bytes` for tests and fuzzing).
-std::map<std::string, Tensor> ReadSafetensors(std::string_view bytes, const std::string& name);
+// The tensors of one safetensors file held in `bytes` (views into it).
+std::map<std::string, TensorView> ReadSafetensors(std::string_view bytes, const std::string& name);
 
 struct GgufFile {
   std::map<std::string, std::string> strings;
   std::map<std::string, double> numbers;
   std::map<std::string, std::vector<std::string>> string_arrays;
   std::map<std::string, std::vector<double>> number_arrays;
-  std::map<std::string, Tensor> tensors;
+  std::map<std::string, TensorView> tensors;
 };
 
+// GGUF types read: F32 (0), F16 (1), Q8_0 (8), BF16 (30).
 GgufFile ReadGguf(std::string_view bytes, const std::string& name);
-
-// IEEE half and bfloat16 to float.
-float HalfToFloat(uint16_t h);
-float BFloat16ToFloat(uint16_t b);
 
 }  // namespace sweinfer::llm

@@ -4,11 +4,15 @@
 #include <charconv>
 #include <cmath>
 #include <filesystem>
+#include <functional>
+#include <map>
 #include <random>
 #include <set>
 #include <thread>
 
+#include "api/settings.h"
 #include "dataset/dataset.h"
+#include "http/concurrent_requests.h"
 #include "llm/llama.h"
 #include "patch/extract.h"
 #include "tokenizer/tokenizer.h"
@@ -83,31 +87,43 @@ std::string RunLlamaOutputName(const RunLlamaOptions& o) {
   return name;
 }
 
-std::string RunLlama(const RunLlamaOptions& o) {
-  llm::LlamaModel model = llm::LoadLlama(o.model_name_or_path);
-  if (o.peft_path) llm::MergeLora(model, *o.peft_path);
-  tokenizer::TokenizerOptions tok_options;
-  tok_options.tokenizer_path = o.tokenizer_path.empty() ? o.model_name_or_path : o.tokenizer_path;
-  std::unique_ptr<tokenizer::Tokenizer> tok;
-  try {
-    tok = tokenizer::LoadTokenizer("llama", tok_options);
-  } catch (const Error&) {
-    tok = nullptr;  // needed only for rows without input_ids, and for decoding
+namespace {
+
+struct Item {
+  std::string id;
+  std::vector<int> ids;
+};
+
+// What the three-failures rule counts; a fourth instance is never started after the third.
+class FailureCounter {
+ public:
+  void Fail(const std::string& id, const std::string& why) {
+    std::fprintf(stderr, "Failed on instance %s: %s\n", id.c_str(), why.c_str());
+    if (++failures_ >= 3) throw Error("three instances failed; stopping (last: " + id + ": " + why + ")");
   }
+
+ private:
+  int failures_ = 0;
+};
+
+std::vector<Item> PrepareItems(const RunLlamaOptions& o, const tokenizer::Tokenizer* tok) {
   auto rows = dataset::Dataset::Open(o.dataset_path).LoadSplit(o.split);
-  struct Item {
-    std::string id;
-    std::vector<int> ids;
-  };
   std::vector<Item> items;
   for (size_t i = 0; i < rows.size(); ++i) {
     const Record& r = rows[i];
     Item item;
     item.id = r.value("instance_id", "");
     if (r.contains("input_ids") && r["input_ids"].is_array()) {
-      item.ids = r["input_ids"].get<std::vector<int>>();
+      try {
+        item.ids = r["input_ids"].get<std::vector<int>>();
+      } catch (const nlohmann::json::exception&) {
+        throw Error(o.dataset_path + ": row " + std::to_string(i) + " (" + item.id + "): input_ids must be integers");
+      }
     } else {
-      if (!tok) throw Error("row " + std::to_string(i) + " has no input_ids and no tokenizer was found for the model");
+      if (!tok) {
+        throw Error(o.dataset_path + ": row " + std::to_string(i) + " (" + item.id +
+                    ") has no input_ids and no tokenizer was found (--tokenizer_path)");
+      }
       auto ids = tok->EncodeWithSpecials(r.value("text", ""));
       item.ids.assign(ids.begin(), ids.end());
       // SWE-Llama prompts end in exactly two newline tokens.
@@ -115,45 +131,77 @@ std::string RunLlama(const RunLlamaOptions& o) {
       item.ids.push_back(13);
       item.ids.push_back(13);
     }
-    int len = static_cast<int>(item.ids.size());
+    const int len = static_cast<int>(item.ids.size());
     if ((o.min_len && len < *o.min_len) || (o.max_len && len >= *o.max_len)) continue;
     items.push_back(std::move(item));
   }
   std::stable_sort(items.begin(), items.end(), [](const Item& a, const Item& b) { return a.ids.size() < b.ids.size(); });
   if (o.shard_id && o.num_shards) {
-    size_t n = items.size(), shards = static_cast<size_t>(*o.num_shards), i = static_cast<size_t>(*o.shard_id);
-    if (i >= shards) throw Error("--shard_id must be below --num_shards");
-    size_t div = n / shards, mod = n % shards, start = div * i + std::min(i, mod);
+    const size_t n = items.size(), shards = static_cast<size_t>(*o.num_shards), i = static_cast<size_t>(*o.shard_id);
+    if (*o.num_shards <= 0 || *o.shard_id < 0 || i >= shards) throw Error("--shard_id must be in [0, --num_shards)");
+    const size_t div = n / shards, mod = n % shards, start = div * i + std::min(i, mod);
     items = std::vector<Item>(items.begin() + start, items.begin() + start + div + (i < mod ? 1 : 0));
   }
-  fs::create_directories(o.output_dir);
-  const std::string stem = RunLlamaOutputName(o);
+  return items;
+}
+
+std::set<std::string> DoneIds(const std::string& output_dir, const std::string& stem) {
   std::set<std::string> done;
-  for (const auto& e : fs::directory_iterator(o.output_dir)) {
-    std::string name = e.path().filename().string();
+  for (const auto& e : fs::directory_iterator(output_dir)) {
+    const std::string name = e.path().filename().string();
     if (name.rfind(stem, 0) == 0 && e.path().extension() == ".jsonl") {
       for (const auto& r : dataset::ReadJsonl(e.path().string())) done.insert(r.value("instance_id", ""));
     }
   }
-  const std::string output = (fs::path(o.output_dir) / (stem + ".jsonl")).string();
-  dataset::JsonlWriter out(output, "instance_id");
-  const std::string model_name = o.model_name_or_path + (o.peft_path ? "__" + *o.peft_path : "");
-  const int threads = o.threads > 0 ? o.threads : std::max(1u, std::thread::hardware_concurrency());
+  return done;
+}
+
+std::unique_ptr<tokenizer::Tokenizer> LoadTokenizerIfAny(const RunLlamaOptions& o) {
+  std::string path = o.tokenizer_path;
+  std::error_code ec;
+  if (path.empty() && fs::is_directory(o.model_name_or_path, ec)) path = o.model_name_or_path;
+  if (path.empty()) return nullptr;
+  tokenizer::TokenizerOptions options;
+  options.tokenizer_path = path;
+  try {
+    return tokenizer::LoadTokenizer("llama", options);
+  } catch (const Error&) {
+    if (!o.tokenizer_path.empty()) throw;
+    return nullptr;  // needed only for rows without input_ids, and for decoding
+  }
+}
+
+using Emit = std::function<void(const Item&, const std::string& text)>;
+
+llm::LlamaModel LoadModel(const RunLlamaOptions& o) {
+  llm::LlamaModel model = llm::LoadLlama(o.model_name_or_path);
+  if (o.peft_path) llm::MergeLora(model, *o.peft_path);
+  if (o.quantize) {
+    if (*o.quantize != "q8") throw Error("--quantize takes q8");
+    llm::QuantizeModel(model, llm::DType::kQ8_0);
+  }
+  return model;
+}
+
+void GenerateInProcess(const RunLlamaOptions& o, const llm::LlamaModel& model, const std::vector<const Item*>& work,
+                       const tokenizer::Tokenizer* tok, const Emit& emit, Progress& bar) {
+  auto backend = llm::MakeCpuBackend(o.threads);
+  if (o.verbose) {
+    std::fprintf(stderr, "run-llama: %s weights, %.1f MiB, %d layers; %s\n", llm::DTypeName(model.weight_dtype()).c_str(),
+                 static_cast<double>(model.WeightBytes()) / (1 << 20), model.config.n_layers, backend->Describe().c_str());
+  }
   std::mt19937_64 rng(o.seed);
-  Progress bar("run-llama", items.size(), o.quiet);
-  int failures = 0;
-  for (const auto& item : items) {
-    if (done.count(item.id)) {
-      bar.Advance();
-      continue;
-    }
+  FailureCounter failures;
+  llm::SessionOptions session_options;
+  session_options.backend = backend.get();
+  session_options.prefill_chunk = o.prefill_chunk;
+  for (const Item* item : work) {
     try {
-      llm::LlamaSession session(model, static_cast<int>(item.ids.size()) + o.max_new_tokens + 1, threads);
-      const std::vector<float>* logits = nullptr;
-      for (int t : item.ids) logits = &session.Forward(t);
+      llm::LlamaSession session(model, static_cast<int>(item->ids.size()) + o.max_new_tokens + 1, session_options);
+      const std::vector<float>* logits = &session.Forward(item->ids);
       std::vector<int> generated;
       while (static_cast<int>(generated.size()) < o.max_new_tokens) {
-        int next = Sample(*logits, o.temperature, o.top_p, rng);
+        const int next = Sample(*logits, o.temperature, o.top_p, rng);
         if (next == model.config.eos_id) break;
         generated.push_back(next);
         if (RepetitionStop(generated)) break;
@@ -165,13 +213,102 @@ std::string RunLlama(const RunLlamaOptions& o) {
       } else {
         for (int g : generated) text += std::to_string(g) + " ";
       }
-      out.Append(Record{{"instance_id", item.id}, {"full_output", text},
-                        {"model_patch", patch::ExtractDiff(std::string_view(text))}, {"model_name_or_path", model_name}});
+      emit(*item, text);
     } catch (const Error& e) {
-      std::fprintf(stderr, "Failed on instance %s: %s\n", item.id.c_str(), e.what());
-      if (++failures >= 3) throw Error("three instances failed; stopping (last: " + std::string(e.what()) + ")");
+      failures.Fail(item->id, e.what());
     }
     bar.Advance();
+  }
+}
+
+// vLLM and llama.cpp's server take token ids as the prompt of /completions, so the server sees
+// exactly the ids the in-process engine would.
+void GenerateOnServer(const RunLlamaOptions& o, const std::vector<const Item*>& work, const Emit& emit, Progress& bar) {
+  if (o.base_url.empty()) throw Error("--backend server needs --base_url (an OpenAI-compatible server, e.g. http://host:8000/v1)");
+  std::string base = o.base_url;
+  while (!base.empty() && base.back() == '/') base.pop_back();
+  const std::string model = o.served_model_name ? *o.served_model_name
+                            : o.peft_path       ? fs::path(*o.peft_path).filename().string()
+                                                : o.model_name_or_path;
+  const std::optional<std::string> key = api::Setting(api::ReadDotEnv(".env"), "OPENAI_API_KEY");
+  FailureCounter failures;
+  size_t next_item = 0;
+  std::map<size_t, int> attempts;
+  std::string fatal;  // set by the third failure: nothing new is sent, what is in flight finishes
+  auto next = [&]() -> std::optional<http::Transfer> {
+    if (next_item >= work.size() || !fatal.empty()) return std::nullopt;
+    const Item& item = *work[next_item];
+    Record body{{"model", model}, {"prompt", item.ids}, {"max_tokens", o.max_new_tokens},
+                {"temperature", o.temperature}, {"top_p", o.top_p}, {"seed", o.seed}};
+    http::Transfer t;
+    t.id = next_item++;
+    t.request.method = "POST";
+    t.request.url = base + "/completions";
+    t.request.headers = {"Content-Type: application/json"};
+    if (key && !key->empty()) t.request.headers.push_back("Authorization: Bearer " + *key);
+    t.request.body = body.dump();
+    t.request.timeout_seconds = o.timeout_seconds;
+    return t;
+  };
+  auto done = [&](const http::Completion& c) -> http::RetryDecision {
+    const Item& item = *work[c.id];
+    const bool transient = !c.response || c.response->status == 429 || c.response->status >= 500;
+    if (transient && ++attempts[c.id] < 6) return {true, std::min(60.0, o.retry_base_seconds * (1 << (attempts[c.id] - 1))), 0};
+    std::string why;
+    if (!c.response) {
+      why = c.transport_error;
+    } else if (c.response->status != 200) {
+      why = "HTTP " + std::to_string(c.response->status) + ": " + c.response->body.substr(0, 300);
+    } else {
+      try {
+        const Record answer = Record::parse(c.response->body);
+        emit(item, answer.at("choices").at(0).at("text").get<std::string>());
+      } catch (const nlohmann::json::exception& e) {
+        why = std::string("unexpected answer: ") + e.what();
+      }
+    }
+    bar.Advance();
+    if (!why.empty() && fatal.empty()) {
+      try {
+        failures.Fail(item.id, why);
+      } catch (const Error& e) {
+        fatal = e.what();
+      }
+    }
+    return {};
+  };
+  http::RunConcurrently({std::max(1, o.concurrency), 0, 0}, next, done);
+  if (!fatal.empty()) throw Error(fatal);
+}
+
+}  // namespace
+
+std::string RunLlama(const RunLlamaOptions& o) {
+  if (o.backend != "cpu" && o.backend != "server") throw Error("--backend takes cpu or server, not '" + o.backend + "'");
+  // The model first: a bad model is reported before any dataset work.
+  std::optional<llm::LlamaModel> model;
+  if (o.backend == "cpu") model = LoadModel(o);
+  const std::unique_ptr<tokenizer::Tokenizer> tok = LoadTokenizerIfAny(o);
+  const std::vector<Item> items = PrepareItems(o, tok.get());
+  fs::create_directories(o.output_dir);
+  const std::string stem = RunLlamaOutputName(o);
+  const std::set<std::string> done = DoneIds(o.output_dir, stem);
+  std::vector<const Item*> work;
+  for (const auto& item : items) {
+    if (!done.count(item.id)) work.push_back(&item);
+  }
+  const std::string output = (fs::path(o.output_dir) / (stem + ".jsonl")).string();
+  dataset::JsonlWriter out(output, "instance_id");
+  const std::string model_name = o.model_name_or_path + (o.peft_path ? "__" + *o.peft_path : "");
+  Emit emit = [&](const Item& item, const std::string& text) {
+    out.Append(Record{{"instance_id", item.id}, {"full_output", text},
+                      {"model_patch", patch::ExtractDiff(std::string_view(text))}, {"model_name_or_path", model_name}});
+  };
+  Progress bar("run-llama", work.size(), o.quiet);
+  if (o.backend == "server") {
+    GenerateOnServer(o, work, emit, bar);
+  } else {
+    GenerateInProcess(o, *model, work, tok.get(), emit, bar);
   }
   bar.Finish();
   return output;

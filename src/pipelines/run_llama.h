@@ -3,7 +3,9 @@
 // min_len <= length < max_len, sorted by length and sharded contiguously; ids in any output file
 // of the same run name are skipped. Generation stops at EOS, at max_new_tokens, or when the last
 // 100 tokens hold at most 10 distinct ids (after 100 tokens). Greedy at temperature 0, else
-// temperature + top-p sampling from a seeded generator.
+// temperature + top-p sampling from a seeded generator. With backend "server", the same token ids
+// go to an OpenAI-compatible /completions endpoint (vLLM, llama.cpp server) instead, the LoRA
+// adapter named as the server serves it.
 #pragma once
 
 #include <optional>
@@ -26,7 +28,16 @@ struct RunLlamaOptions {
   int threads = 0;
   uint64_t seed = 42;
   std::string tokenizer_path;  // default: the model directory (tokenizer.model or tokenizer.json)
+  std::optional<std::string> quantize;  // "q8": weights converted to Q8_0 at load
+  int prefill_chunk = 64;
+  std::string backend = "cpu";  // "cpu" or "server"
+  std::string base_url;         // server: the OpenAI-compatible base ("http://host:8000/v1")
+  std::optional<std::string> served_model_name;  // server: default the LoRA adapter's folder name, else the model
+  int concurrency = 8;          // server: requests in flight
+  long timeout_seconds = 600;
+  double retry_base_seconds = 2;  // server: first back-off after a 429/5xx, doubling, 60 s at most
   bool quiet = false;
+  bool verbose = false;
 };
 
 std::string RunLlamaOutputName(const RunLlamaOptions& options);

@@ -1,0 +1,106 @@
+#include "llm/cpu_kernels.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdlib>
+#include <cstring>
+#include <string_view>
+#include <vector>
+
+namespace sweinfer::llm {
+
+namespace {
+
+void LoadRow(const MatrixRef& w, int64_t r, float* out) {
+  Matrix m;
+  m.dtype = w.dtype;
+  m.rows = r + 1;
+  m.cols = w.cols;
+  m.data = w.data;
+  RowToFloat(m, r, out);
+}
+
+void PortableMatMulRows(const MatrixRef& w, int64_t row_begin, int64_t row_end, const float* x, int64_t x_stride, int n,
+                        float* y, int64_t y_stride) {
+  thread_local std::vector<float> row;
+  row.resize(static_cast<size_t>(w.cols));
+  for (int64_t r = row_begin; r < row_end; ++r) {
+    LoadRow(w, r, row.data());
+    for (int t = 0; t < n; ++t) {
+      const float* xt = x + t * x_stride;
+      float sum = 0;
+      for (int64_t c = 0; c < w.cols; ++c) sum += row[c] * xt[c];
+      y[t * y_stride + r] = sum;
+    }
+  }
+}
+
+float KvValue(const uint8_t* p, DType type, int i) {
+  if (type == DType::kF32) {
+    float f;
+    std::memcpy(&f, p + 4 * i, 4);
+    return f;
+  }
+  uint16_t h;
+  std::memcpy(&h, p + 2 * i, 2);
+  return HalfToFloat(h);
+}
+
+void PortableAttend(const AttendArgs& a) {
+  float max_score = -INFINITY;
+  for (int t = 0; t < a.n_ctx; ++t) {
+    const uint8_t* k = a.keys + a.kv_row_bytes * static_cast<size_t>(t);
+    float s = 0;
+    for (int i = 0; i < a.head_dim; ++i) s += a.q[i] * KvValue(k, a.kv_dtype, i);
+    a.scores[t] = s * a.scale;
+    max_score = std::max(max_score, a.scores[t]);
+  }
+  float sum = 0;
+  for (int t = 0; t < a.n_ctx; ++t) {
+    a.scores[t] = std::exp(a.scores[t] - max_score);
+    sum += a.scores[t];
+  }
+  std::fill_n(a.out, a.head_dim, 0.0f);
+  for (int t = 0; t < a.n_ctx; ++t) {
+    const uint8_t* v = a.values + a.kv_row_bytes * static_cast<size_t>(t);
+    const float p = a.scores[t] / sum;
+    for (int i = 0; i < a.head_dim; ++i) a.out[i] += p * KvValue(v, a.kv_dtype, i);
+  }
+}
+
+void PortableSwiglu(float* gate, const float* up, int64_t n) {
+  for (int64_t i = 0; i < n; ++i) gate[i] = gate[i] / (1.0f + std::exp(-gate[i])) * up[i];
+}
+
+}  // namespace
+
+const CpuKernels& PortableKernels() {
+  static const CpuKernels kernels{"portable", PortableMatMulRows, PortableAttend, PortableSwiglu};
+  return kernels;
+}
+
+#if defined(SWEINFER_AVX512_KERNELS)
+const CpuKernels& Avx512KernelTable();
+const CpuKernels* Avx512Kernels() {
+  __builtin_cpu_init();
+  // Every AVX-512 CPU also has FMA and F16C (and clang cannot test for F16C).
+  if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512vl")) {
+    return &Avx512KernelTable();
+  }
+  return nullptr;
+}
+#else
+const CpuKernels* Avx512Kernels() { return nullptr; }
+#endif
+
+const CpuKernels& BestKernels() {
+  static const CpuKernels* best = [] {
+    const char* forced = std::getenv("SWEINFER_KERNELS");
+    if (forced && std::string_view(forced) == "portable") return &PortableKernels();
+    const CpuKernels* avx512 = Avx512Kernels();
+    return avx512 ? avx512 : &PortableKernels();
+  }();
+  return *best;
+}
+
+}  // namespace sweinfer::llm

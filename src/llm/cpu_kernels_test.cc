@@ -1,0 +1,74 @@
+#include "llm/cpu_kernels.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <random>
+#include <vector>
+
+namespace sweinfer::llm {
+namespace {
+
+// The portable kernels are the plain definition; the AVX-512 ones must agree on every type, on
+// widths that are not multiples of the vector width, and on every tile remainder.
+TEST(CpuKernels, Avx512AgreesWithPortable) {
+  const CpuKernels* fast = Avx512Kernels();
+  if (!fast) GTEST_SKIP() << "this CPU or build has no AVX-512 kernels";
+  const CpuKernels& plain = PortableKernels();
+  std::mt19937 rng(5);
+  std::uniform_real_distribution<float> u(-1, 1);
+  for (DType type : {DType::kF32, DType::kF16, DType::kBF16, DType::kQ8_0}) {
+    for (int64_t cols : {32, 64, 96, 200, 8, 17}) {
+      if (type == DType::kQ8_0 && cols % 32) continue;
+      const int64_t rows = 11;
+      std::vector<float> values(static_cast<size_t>(rows * cols));
+      for (auto& v : values) v = u(rng);
+      std::vector<uint8_t> bytes(RowBytes(type, cols) * rows);
+      for (int64_t r = 0; r < rows; ++r) FloatToRow(values.data() + r * cols, cols, type, bytes.data() + r * RowBytes(type, cols));
+      const MatrixRef w{type, cols, RowBytes(type, cols), bytes.data()};
+      for (int n : {1, 2, 5, 6, 7, 13}) {
+        std::vector<float> x(static_cast<size_t>(n * cols));
+        for (auto& v : x) v = u(rng);
+        std::vector<float> a(static_cast<size_t>(n * rows), -1), b(static_cast<size_t>(n * rows), -2);
+        plain.matmul_rows(w, 0, rows, x.data(), cols, n, a.data(), rows);
+        fast->matmul_rows(w, 0, rows, x.data(), cols, n, b.data(), rows);
+        for (size_t i = 0; i < a.size(); ++i) {
+          ASSERT_NEAR(a[i], b[i], 1e-4f * static_cast<float>(cols)) << DTypeName(type) << " cols " << cols << " n " << n;
+        }
+      }
+    }
+  }
+  for (DType kv : {DType::kF32, DType::kF16}) {
+    for (int head_dim : {8, 64, 80, 128}) {
+      const int n_ctx = 37, kv_dim = 2 * head_dim;
+      std::vector<float> q(head_dim), keys(static_cast<size_t>(n_ctx * kv_dim)), values(keys.size());
+      for (auto& v : q) v = u(rng);
+      for (auto& v : keys) v = 3 * u(rng);
+      for (auto& v : values) v = u(rng);
+      std::vector<uint8_t> k_bytes(RowBytes(kv, kv_dim) * n_ctx), v_bytes(k_bytes.size());
+      for (int t = 0; t < n_ctx; ++t) {
+        FloatToRow(keys.data() + t * kv_dim, kv_dim, kv, k_bytes.data() + t * RowBytes(kv, kv_dim));
+        FloatToRow(values.data() + t * kv_dim, kv_dim, kv, v_bytes.data() + t * RowBytes(kv, kv_dim));
+      }
+      std::vector<float> scores(n_ctx + 16), out_a(head_dim), out_b(head_dim);
+      AttendArgs args{q.data(), k_bytes.data() + RowBytes(kv, head_dim), v_bytes.data() + RowBytes(kv, head_dim), kv,
+                      RowBytes(kv, kv_dim), n_ctx, head_dim, 0.125f, scores.data(), out_a.data()};
+      plain.attend(args);
+      args.out = out_b.data();
+      fast->attend(args);
+      for (int i = 0; i < head_dim; ++i) ASSERT_NEAR(out_a[i], out_b[i], 1e-5f) << "head_dim " << head_dim;
+    }
+  }
+  std::vector<float> gate(77), up(77);
+  for (size_t i = 0; i < gate.size(); ++i) {
+    gate[i] = 12 * u(rng);
+    up[i] = u(rng);
+  }
+  auto g2 = gate;
+  plain.swiglu(gate.data(), up.data(), 77);
+  fast->swiglu(g2.data(), up.data(), 77);
+  for (size_t i = 0; i < gate.size(); ++i) ASSERT_NEAR(gate[i], g2[i], 1e-5f * std::max(1.0f, std::fabs(gate[i])));
+}
+
+}  // namespace
+}  // namespace sweinfer::llm
