@@ -21,13 +21,17 @@ struct RopeSpec {
   bool interleaved = false;  // pairs (2i, 2i+1) as GGUF stores Q/K; else (i, i + head_dim/2) as Hugging Face
 };
 
-// One layer's keys and values: `max_len` positions of kv_dim values each, of type kF32 or kF16.
+// One layer's keys and values for `max_len` positions, of type kF32 or kF16. Values: one row of
+// kv_dim per position. Keys: transposed, one row of max_len positions per key dimension
+// (kv_dim rows), so attention reads them as vectors of positions.
 struct KvLayer {
   uint8_t* keys = nullptr;
   uint8_t* values = nullptr;
   DType dtype = DType::kF16;
-  int kv_dim = 0;
-  size_t row_bytes() const { return RowBytes(dtype, kv_dim); }
+  int kv_dim = 0, max_len = 0;
+  size_t value_row_bytes() const { return RowBytes(dtype, kv_dim); }
+  size_t key_row_bytes() const { return RowBytes(dtype, max_len); }
+  size_t bytes() const { return 2 * RowBytes(dtype, static_cast<int64_t>(kv_dim) * max_len); }
 };
 
 struct AttentionShape {

@@ -80,35 +80,70 @@ class CpuBackend : public Backend {
   }
 
   void StoreKv(const float* k, const float* v, int n, int pos0, const KvLayer& cache) override {
-    const size_t row = cache.row_bytes();
+    const size_t value_row = cache.value_row_bytes(), key_row = cache.key_row_bytes();
     for (int t = 0; t < n; ++t) {
-      FloatToRow(k + static_cast<int64_t>(t) * cache.kv_dim, cache.kv_dim, cache.dtype, cache.keys + row * (pos0 + t));
-      FloatToRow(v + static_cast<int64_t>(t) * cache.kv_dim, cache.kv_dim, cache.dtype, cache.values + row * (pos0 + t));
+      const float* kt = k + static_cast<int64_t>(t) * cache.kv_dim;
+      FloatToRow(v + static_cast<int64_t>(t) * cache.kv_dim, cache.kv_dim, cache.dtype, cache.values + value_row * (pos0 + t));
+      for (int d = 0; d < cache.kv_dim; ++d) {
+        uint8_t* at = cache.keys + key_row * d;
+        if (cache.dtype == DType::kF32) {
+          std::memcpy(at + 4 * static_cast<size_t>(pos0 + t), kt + d, 4);
+        } else {
+          const uint16_t h = FloatToHalf(kt[d]);
+          std::memcpy(at + 2 * static_cast<size_t>(pos0 + t), &h, 2);
+        }
+      }
     }
   }
 
+  // Queries that share a KV head (its GQA group's heads, for every token of the chunk) go through
+  // the kernel in blocks, so each key and value loaded serves several queries.
   void Attention(const float* q, int n, int pos0, const KvLayer& cache, const AttentionShape& s, float* out) override {
     const int group = s.n_heads / s.n_kv_heads;
-    const size_t needed = static_cast<size_t>(pos0 + n);
-    if (scores_.size() < static_cast<size_t>(pool_.size()) || scores_[0].size() < needed) {
-      scores_.assign(pool_.size(), std::vector<float>(needed + 16));
+    const int64_t queries = static_cast<int64_t>(n) * group;
+    const int64_t blocks = (queries + kMaxAttendQueries - 1) / kMaxAttendQueries;
+    const int64_t score_stride = (pos0 + n + 31) / 32 * 32 + 32;
+    const size_t scratch = static_cast<size_t>(kMaxAttendQueries) * (score_stride + 2 * s.head_dim);
+    if (scratch_.size() < static_cast<size_t>(pool_.size()) || scratch_[0].size() < scratch) {
+      scratch_.assign(pool_.size(), std::vector<float>(scratch));
     }
-    const auto attend = s.head_dim <= 256 ? kernels_.attend : PortableKernels().attend;
     const int64_t q_dim = static_cast<int64_t>(s.n_heads) * s.head_dim;
-    pool_.ParallelFor(static_cast<int64_t>(n) * s.n_heads, [&](int64_t i, int worker) {
-      const int t = static_cast<int>(i / s.n_heads), h = static_cast<int>(i % s.n_heads), kvh = h / group;
+    pool_.ParallelFor(s.n_kv_heads * blocks, [&](int64_t job, int worker) {
+      const int kvh = static_cast<int>(job / blocks);
+      const int64_t first = (job % blocks) * kMaxAttendQueries;
+      const int m = static_cast<int>(std::min<int64_t>(kMaxAttendQueries, queries - first));
+      float* scores = scratch_[worker].data();
+      float* q_block = scores + kMaxAttendQueries * score_stride;
+      float* out_block = q_block + kMaxAttendQueries * s.head_dim;
+      int n_ctx[kMaxAttendQueries];
+      for (int i = 0; i < m; ++i) {
+        const int64_t query = first + i;
+        const int t = static_cast<int>(query / group), h = kvh * group + static_cast<int>(query % group);
+        std::memcpy(q_block + i * s.head_dim, q + t * q_dim + static_cast<int64_t>(h) * s.head_dim, sizeof(float) * s.head_dim);
+        n_ctx[i] = pos0 + t + 1;
+      }
       AttendArgs a;
-      a.q = q + t * q_dim + static_cast<int64_t>(h) * s.head_dim;
-      a.keys = cache.keys + RowBytes(cache.dtype, static_cast<int64_t>(kvh) * s.head_dim);
+      a.q = q_block;
+      a.q_stride = s.head_dim;
+      a.m = m;
+      a.n_ctx = n_ctx;
+      a.keys_t = cache.keys + cache.key_row_bytes() * static_cast<size_t>(kvh) * s.head_dim;
+      a.key_row_bytes = cache.key_row_bytes();
       a.values = cache.values + RowBytes(cache.dtype, static_cast<int64_t>(kvh) * s.head_dim);
+      a.value_row_bytes = cache.value_row_bytes();
       a.kv_dtype = cache.dtype;
-      a.kv_row_bytes = cache.row_bytes();
-      a.n_ctx = pos0 + t + 1;
       a.head_dim = s.head_dim;
       a.scale = 1.0f / std::sqrt(static_cast<float>(s.head_dim));
-      a.scores = scores_[worker].data();
-      a.out = out + t * q_dim + static_cast<int64_t>(h) * s.head_dim;
-      attend(a);
+      a.scores = scores;
+      a.score_stride = score_stride;
+      a.out = out_block;
+      a.out_stride = s.head_dim;
+      kernels_.attend(a);
+      for (int i = 0; i < m; ++i) {
+        const int64_t query = first + i;
+        const int t = static_cast<int>(query / group), h = kvh * group + static_cast<int>(query % group);
+        std::memcpy(out + t * q_dim + static_cast<int64_t>(h) * s.head_dim, out_block + i * s.head_dim, sizeof(float) * s.head_dim);
+      }
     });
   }
 
@@ -124,7 +159,7 @@ class CpuBackend : public Backend {
   ThreadPool pool_;
   const CpuKernels& kernels_;
   std::vector<float> inv_freq_;
-  std::vector<std::vector<float>> scores_;  // per worker
+  std::vector<std::vector<float>> scratch_;  // per worker: scores, queries, outputs
 };
 
 }  // namespace

@@ -47,24 +47,29 @@ float KvValue(const uint8_t* p, DType type, int i) {
 }
 
 void PortableAttend(const AttendArgs& a) {
-  float max_score = -INFINITY;
-  for (int t = 0; t < a.n_ctx; ++t) {
-    const uint8_t* k = a.keys + a.kv_row_bytes * static_cast<size_t>(t);
-    float s = 0;
-    for (int i = 0; i < a.head_dim; ++i) s += a.q[i] * KvValue(k, a.kv_dtype, i);
-    a.scores[t] = s * a.scale;
-    max_score = std::max(max_score, a.scores[t]);
-  }
-  float sum = 0;
-  for (int t = 0; t < a.n_ctx; ++t) {
-    a.scores[t] = std::exp(a.scores[t] - max_score);
-    sum += a.scores[t];
-  }
-  std::fill_n(a.out, a.head_dim, 0.0f);
-  for (int t = 0; t < a.n_ctx; ++t) {
-    const uint8_t* v = a.values + a.kv_row_bytes * static_cast<size_t>(t);
-    const float p = a.scores[t] / sum;
-    for (int i = 0; i < a.head_dim; ++i) a.out[i] += p * KvValue(v, a.kv_dtype, i);
+  for (int i = 0; i < a.m; ++i) {
+    const float* q = a.q + i * a.q_stride;
+    float* scores = a.scores + i * a.score_stride;
+    float* out = a.out + i * a.out_stride;
+    const int n_ctx = a.n_ctx[i];
+    float max_score = -INFINITY;
+    for (int t = 0; t < n_ctx; ++t) {
+      float s = 0;
+      for (int d = 0; d < a.head_dim; ++d) s += q[d] * KvValue(a.keys_t + a.key_row_bytes * d, a.kv_dtype, t);
+      scores[t] = s * a.scale;
+      max_score = std::max(max_score, scores[t]);
+    }
+    float sum = 0;
+    for (int t = 0; t < n_ctx; ++t) {
+      scores[t] = std::exp(scores[t] - max_score);
+      sum += scores[t];
+    }
+    std::fill_n(out, a.head_dim, 0.0f);
+    for (int t = 0; t < n_ctx; ++t) {
+      const uint8_t* v = a.values + a.value_row_bytes * static_cast<size_t>(t);
+      const float p = scores[t] / sum;
+      for (int d = 0; d < a.head_dim; ++d) out[d] += p * KvValue(v, a.kv_dtype, d);
+    }
   }
 }
 

@@ -18,17 +18,28 @@ struct MatrixRef {
   const uint8_t* data;
 };
 
+// Attention of up to kMaxAttendQueries queries that share one KV head (the heads of a GQA group,
+// and the tokens of a prefill chunk). Keys are stored transposed, one row of positions per
+// dimension, so scores for 16 positions are one vector load per dimension with no horizontal
+// sums; values are stored one row per position.
+constexpr int kMaxAttendQueries = 8;
+
 struct AttendArgs {
-  const float* q;         // head_dim values
-  const uint8_t* keys;    // position 0 of this head's keys; one position every kv_row_bytes
-  const uint8_t* values;  // likewise
-  DType kv_dtype;         // kF32 or kF16
-  size_t kv_row_bytes;
-  int n_ctx;              // positions attended: 0 .. n_ctx-1
+  const float* q;           // query i at q + i * q_stride (head_dim values)
+  int64_t q_stride;
+  int m;                    // queries, 1..kMaxAttendQueries
+  const int* n_ctx;         // query i attends positions 0 .. n_ctx[i]-1
+  const uint8_t* keys_t;    // dimension d's row of positions at keys_t + d * key_row_bytes
+  size_t key_row_bytes;
+  const uint8_t* values;    // position p's head_dim values at values + p * value_row_bytes
+  size_t value_row_bytes;
+  DType kv_dtype;           // kF32 or kF16
   int head_dim;
   float scale;
-  float* scores;          // scratch, n_ctx floats
-  float* out;             // head_dim floats
+  float* scores;            // scratch: m rows of score_stride floats
+  int64_t score_stride;     // >= max n_ctx rounded up to a multiple of 32
+  float* out;               // query i's result at out + i * out_stride
+  int64_t out_stride;
 };
 
 struct CpuKernels {
@@ -36,7 +47,7 @@ struct CpuKernels {
   // y[t * y_stride + r] = dot(row r of w, x + t * x_stride) for r in [row_begin, row_end), t < n.
   void (*matmul_rows)(const MatrixRef& w, int64_t row_begin, int64_t row_end, const float* x, int64_t x_stride, int n,
                       float* y, int64_t y_stride);
-  // Softmax(q . keys * scale) . values for one query head.
+  // softmax(q . keys * scale) . values for each query of the block.
   void (*attend)(const AttendArgs& args);
   // gate[i] = silu(gate[i]) * up[i]
   void (*swiglu)(float* gate, const float* up, int64_t n);

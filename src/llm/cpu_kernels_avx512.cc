@@ -99,9 +99,36 @@ void TileTokens(const uint8_t* const* rows, int64_t cols, const float* x, int64_
   }
 }
 
+// One row against one vector, four independent accumulators. Decoding reads each weight once, so
+// this is a streaming read: one row at a time keeps it a single sequential stream, which the
+// hardware prefetcher follows far better than several interleaved rows.
+
+
+template <DType D>
+float RowDot(const uint8_t* row, const float* x, int64_t cols) {
+  __m512 a0 = _mm512_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
+  int64_t k = 0;
+  for (; k + 64 <= cols; k += 64) {
+    a0 = _mm512_fmadd_ps(LoadWeights<D>(row, k), _mm512_loadu_ps(x + k), a0);
+    a1 = _mm512_fmadd_ps(LoadWeights<D>(row, k + 16), _mm512_loadu_ps(x + k + 16), a1);
+    a2 = _mm512_fmadd_ps(LoadWeights<D>(row, k + 32), _mm512_loadu_ps(x + k + 32), a2);
+    a3 = _mm512_fmadd_ps(LoadWeights<D>(row, k + 48), _mm512_loadu_ps(x + k + 48), a3);
+  }
+  for (; k + 16 <= cols; k += 16) a0 = _mm512_fmadd_ps(LoadWeights<D>(row, k), _mm512_loadu_ps(x + k), a0);
+  if (k < cols) {
+    const __mmask16 mask = static_cast<__mmask16>((1u << (cols - k)) - 1);
+    a1 = _mm512_fmadd_ps(LoadWeightsMasked<D>(row, k, mask), _mm512_maskz_loadu_ps(mask, x + k), a1);
+  }
+  return _mm512_reduce_add_ps(_mm512_add_ps(_mm512_add_ps(a0, a1), _mm512_add_ps(a2, a3)));
+}
+
 template <DType D>
 void MatMulRowsTyped(const MatrixRef& w, int64_t row_begin, int64_t row_end, const float* x, int64_t x_stride, int n,
                      float* y, int64_t y_stride) {
+  if (n == 1) {
+    for (int64_t r = row_begin; r < row_end; ++r) y[r] = RowDot<D>(w.data + w.row_bytes * static_cast<size_t>(r), x, w.cols);
+    return;
+  }
   int64_t r = row_begin;
   const uint8_t* rows[4];
   for (; r + 4 <= row_end; r += 4) {
@@ -141,58 +168,128 @@ inline __m512 Exp(__m512 x) {
   return _mm512_scalef_ps(p, n);
 }
 
-inline __m512 LoadKv(const uint8_t* p, DType type, int i, __mmask16 mask) {
+inline __m512 LoadKv(const uint8_t* p, DType type, int64_t i) {
+  if (type == DType::kF32) return _mm512_loadu_ps(reinterpret_cast<const float*>(p) + i);
+  return _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p + 2 * i)));
+}
+
+inline __m512 LoadKvMasked(const uint8_t* p, DType type, int64_t i, __mmask16 mask) {
   if (type == DType::kF32) return _mm512_maskz_loadu_ps(mask, reinterpret_cast<const float*>(p) + i);
   return _mm512_cvtph_ps(_mm256_maskz_loadu_epi16(mask, p + 2 * i));
 }
 
+inline __mmask16 TailMask(int64_t left) {
+  return left >= 16 ? 0xFFFF : left <= 0 ? 0 : static_cast<__mmask16>((1u << left) - 1);
+}
+
+// (No <algorithm> here: its inline templates, compiled with AVX-512 flags, could be the copy the
+// linker keeps for the rest of the program.)
+inline int64_t Max(int64_t a, int64_t b) { return a > b ? a : b; }
+inline int Min(int a, int b) { return a < b ? a : b; }
+
+// Scores of M queries for positions [p, p + 32): two vectors of 16 positions per query, built one
+// key dimension at a time from the transposed cache (broadcast q[d] times the key row).
+template <int M>
+void ScoreBlock(const AttendArgs& a, int64_t p, int64_t limit) {
+  __m512 acc[M][2];
+#pragma GCC unroll 8
+  for (int i = 0; i < M; ++i) acc[i][0] = acc[i][1] = _mm512_setzero_ps();
+  const __mmask16 m0 = TailMask(limit - p), m1 = TailMask(limit - p - 16);
+  const bool full = limit - p >= 32;
+  for (int d = 0; d < a.head_dim; ++d) {
+    const uint8_t* row = a.keys_t + a.key_row_bytes * d;
+    const __m512 k0 = full ? LoadKv(row, a.kv_dtype, p) : LoadKvMasked(row, a.kv_dtype, p, m0);
+    const __m512 k1 = full ? LoadKv(row, a.kv_dtype, p + 16) : (limit - p > 16 ? LoadKvMasked(row, a.kv_dtype, p + 16, m1) : _mm512_setzero_ps());
+#pragma GCC unroll 8
+    for (int i = 0; i < M; ++i) {
+      const __m512 q = _mm512_set1_ps(a.q[i * a.q_stride + d]);
+      acc[i][0] = _mm512_fmadd_ps(q, k0, acc[i][0]);
+      acc[i][1] = _mm512_fmadd_ps(q, k1, acc[i][1]);
+    }
+  }
+  const __m512 scale = _mm512_set1_ps(a.scale);
+#pragma GCC unroll 8
+  for (int i = 0; i < M; ++i) {
+    _mm512_storeu_ps(a.scores + i * a.score_stride + p, _mm512_mul_ps(acc[i][0], scale));
+    _mm512_storeu_ps(a.scores + i * a.score_stride + p + 16, _mm512_mul_ps(acc[i][1], scale));
+  }
+}
+
+// out[i][d0, d0 + 64) = sum over p of weights[i][p] * values[p][d0, d0 + 64), for M queries.
+template <int M>
+void WeightedValues(const AttendArgs& a, int64_t limit, int d0) {
+  const int width = Min(64, a.head_dim - d0);
+  const int vecs = (width + 15) / 16;
+  __mmask16 masks[4];
+  for (int c = 0; c < 4; ++c) masks[c] = TailMask(width - 16 * c);
+  __m512 acc[M][4];
+#pragma GCC unroll 8
+  for (int i = 0; i < M; ++i)
+    for (int c = 0; c < 4; ++c) acc[i][c] = _mm512_setzero_ps();
+  for (int64_t p = 0; p < limit; ++p) {
+    const uint8_t* row = a.values + a.value_row_bytes * static_cast<size_t>(p);
+    __m512 v[4];
+    for (int c = 0; c < 4; ++c) v[c] = c < vecs ? LoadKvMasked(row, a.kv_dtype, d0 + 16 * c, masks[c]) : _mm512_setzero_ps();
+#pragma GCC unroll 8
+    for (int i = 0; i < M; ++i) {
+      const __m512 w = _mm512_set1_ps(a.scores[i * a.score_stride + p]);
+#pragma GCC unroll 4
+      for (int c = 0; c < 4; ++c) acc[i][c] = _mm512_fmadd_ps(w, v[c], acc[i][c]);
+    }
+  }
+#pragma GCC unroll 8
+  for (int i = 0; i < M; ++i)
+    for (int c = 0; c < vecs; ++c) _mm512_mask_storeu_ps(a.out + i * a.out_stride + d0 + 16 * c, masks[c], acc[i][c]);
+}
+
+template <int M>
+void AttendM(const AttendArgs& a) {
+  int64_t limit = 0;
+  for (int i = 0; i < M; ++i) limit = Max(limit, a.n_ctx[i]);
+  for (int64_t p = 0; p < limit; p += 32) ScoreBlock<M>(a, p, limit);
+  // Softmax per query over its own positions; positions past its n_ctx weigh 0.
+  for (int i = 0; i < M; ++i) {
+    float* s = a.scores + i * a.score_stride;
+    const int64_t n = a.n_ctx[i];
+    __m512 max_v = _mm512_set1_ps(-3.0e38f);
+    for (int64_t t = 0; t < n; t += 16) max_v = _mm512_mask_max_ps(max_v, TailMask(n - t), max_v, _mm512_loadu_ps(s + t));
+    const __m512 mx = _mm512_set1_ps(_mm512_reduce_max_ps(max_v));
+    __m512 sum_v = _mm512_setzero_ps();
+    for (int64_t t = 0; t < limit; t += 16) {
+      const __mmask16 mask = TailMask(n - t);
+      const __m512 e = _mm512_maskz_mov_ps(mask, Exp(_mm512_sub_ps(_mm512_loadu_ps(s + t), mx)));
+      _mm512_storeu_ps(s + t, e);
+      sum_v = _mm512_add_ps(sum_v, e);
+    }
+    const __m512 inv = _mm512_set1_ps(1.0f / _mm512_reduce_add_ps(sum_v));
+    for (int64_t t = 0; t < limit; t += 16) _mm512_storeu_ps(s + t, _mm512_mul_ps(_mm512_loadu_ps(s + t), inv));
+  }
+  for (int d0 = 0; d0 < a.head_dim; d0 += 64) {
+    // Up to 4 queries per pass keeps the accumulators in registers.
+    for (int i0 = 0; i0 < M; i0 += 4) {
+      AttendArgs part = a;
+      part.scores = a.scores + i0 * a.score_stride;
+      part.out = a.out + i0 * a.out_stride;
+      switch (Min(4, M - i0)) {
+        case 4: WeightedValues<4>(part, limit, d0); break;
+        case 3: WeightedValues<3>(part, limit, d0); break;
+        case 2: WeightedValues<2>(part, limit, d0); break;
+        default: WeightedValues<1>(part, limit, d0); break;
+      }
+    }
+  }
+}
+
 void Attend(const AttendArgs& a) {
-  const int chunks = (a.head_dim + 15) / 16;
-  __m512 q[16];  // head_dim <= 256
-  for (int c = 0; c < chunks; ++c) {
-    const int left = a.head_dim - 16 * c;
-    const __mmask16 mask = left >= 16 ? 0xFFFF : static_cast<__mmask16>((1u << left) - 1);
-    q[c] = _mm512_mul_ps(_mm512_maskz_loadu_ps(mask, a.q + 16 * c), _mm512_set1_ps(a.scale));
-  }
-  float max_score = -3.0e38f;
-  for (int t = 0; t < a.n_ctx; ++t) {
-    const uint8_t* k = a.keys + a.kv_row_bytes * static_cast<size_t>(t);
-    __m512 acc = _mm512_setzero_ps();
-    for (int c = 0; c < chunks; ++c) {
-      const int left = a.head_dim - 16 * c;
-      const __mmask16 mask = left >= 16 ? 0xFFFF : static_cast<__mmask16>((1u << left) - 1);
-      acc = _mm512_fmadd_ps(q[c], LoadKv(k, a.kv_dtype, 16 * c, mask), acc);
-    }
-    const float s = _mm512_reduce_add_ps(acc);
-    a.scores[t] = s;
-    max_score = s > max_score ? s : max_score;
-  }
-  const __m512 max_v = _mm512_set1_ps(max_score);
-  __m512 sum_v = _mm512_setzero_ps();
-  for (int t = 0; t < a.n_ctx; t += 16) {
-    const int left = a.n_ctx - t;
-    const __mmask16 mask = left >= 16 ? 0xFFFF : static_cast<__mmask16>((1u << left) - 1);
-    __m512 e = Exp(_mm512_sub_ps(_mm512_maskz_loadu_ps(mask, a.scores + t), max_v));
-    e = _mm512_maskz_mov_ps(mask, e);
-    _mm512_mask_storeu_ps(a.scores + t, mask, e);
-    sum_v = _mm512_add_ps(sum_v, e);
-  }
-  const float inv_sum = 1.0f / _mm512_reduce_add_ps(sum_v);
-  __m512 out[16];
-  for (int c = 0; c < chunks; ++c) out[c] = _mm512_setzero_ps();
-  for (int t = 0; t < a.n_ctx; ++t) {
-    const uint8_t* v = a.values + a.kv_row_bytes * static_cast<size_t>(t);
-    const __m512 p = _mm512_set1_ps(a.scores[t]);
-    for (int c = 0; c < chunks; ++c) {
-      const int left = a.head_dim - 16 * c;
-      const __mmask16 mask = left >= 16 ? 0xFFFF : static_cast<__mmask16>((1u << left) - 1);
-      out[c] = _mm512_fmadd_ps(p, LoadKv(v, a.kv_dtype, 16 * c, mask), out[c]);
-    }
-  }
-  for (int c = 0; c < chunks; ++c) {
-    const int left = a.head_dim - 16 * c;
-    const __mmask16 mask = left >= 16 ? 0xFFFF : static_cast<__mmask16>((1u << left) - 1);
-    _mm512_mask_storeu_ps(a.out + 16 * c, mask, _mm512_mul_ps(out[c], _mm512_set1_ps(inv_sum)));
+  switch (a.m) {
+    case 8: AttendM<8>(a); break;
+    case 7: AttendM<7>(a); break;
+    case 6: AttendM<6>(a); break;
+    case 5: AttendM<5>(a); break;
+    case 4: AttendM<4>(a); break;
+    case 3: AttendM<3>(a); break;
+    case 2: AttendM<2>(a); break;
+    default: AttendM<1>(a); break;
   }
 }
 

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <random>
 #include <vector>
@@ -40,23 +41,32 @@ TEST(CpuKernels, Avx512AgreesWithPortable) {
   }
   for (DType kv : {DType::kF32, DType::kF16}) {
     for (int head_dim : {8, 64, 80, 128}) {
-      const int n_ctx = 37, kv_dim = 2 * head_dim;
-      std::vector<float> q(head_dim), keys(static_cast<size_t>(n_ctx * kv_dim)), values(keys.size());
-      for (auto& v : q) v = u(rng);
-      for (auto& v : keys) v = 3 * u(rng);
-      for (auto& v : values) v = u(rng);
-      std::vector<uint8_t> k_bytes(RowBytes(kv, kv_dim) * n_ctx), v_bytes(k_bytes.size());
-      for (int t = 0; t < n_ctx; ++t) {
-        FloatToRow(keys.data() + t * kv_dim, kv_dim, kv, k_bytes.data() + t * RowBytes(kv, kv_dim));
-        FloatToRow(values.data() + t * kv_dim, kv_dim, kv, v_bytes.data() + t * RowBytes(kv, kv_dim));
+      for (int m : {1, 3, 8}) {
+        const int max_len = 75;
+        // Each query sees a different prefix (as the tokens of a prefill chunk do).
+        std::vector<int> n_ctx;
+        for (int i = 0; i < m; ++i) n_ctx.push_back(std::min(max_len, 37 + 5 * i));
+        std::vector<float> q(static_cast<size_t>(m * head_dim));
+        for (auto& v : q) v = u(rng);
+        std::vector<uint8_t> keys(RowBytes(kv, max_len) * head_dim), values(RowBytes(kv, head_dim) * max_len);
+        std::vector<float> row(std::max(max_len, head_dim));
+        for (int d = 0; d < head_dim; ++d) {
+          for (int t = 0; t < max_len; ++t) row[t] = 3 * u(rng);
+          FloatToRow(row.data(), max_len, kv, keys.data() + d * RowBytes(kv, max_len));
+        }
+        for (int t = 0; t < max_len; ++t) {
+          for (int d = 0; d < head_dim; ++d) row[d] = u(rng);
+          FloatToRow(row.data(), head_dim, kv, values.data() + t * RowBytes(kv, head_dim));
+        }
+        const int64_t stride = (max_len + 31) / 32 * 32 + 32;
+        std::vector<float> scores(static_cast<size_t>(m * stride)), out_a(static_cast<size_t>(m * head_dim)), out_b(out_a.size());
+        AttendArgs args{q.data(), head_dim, m, n_ctx.data(), keys.data(), RowBytes(kv, max_len), values.data(),
+                        RowBytes(kv, head_dim), kv, head_dim, 0.125f, scores.data(), stride, out_a.data(), head_dim};
+        plain.attend(args);
+        args.out = out_b.data();
+        fast->attend(args);
+        for (size_t i = 0; i < out_a.size(); ++i) ASSERT_NEAR(out_a[i], out_b[i], 1e-5f) << "head_dim " << head_dim << " m " << m;
       }
-      std::vector<float> scores(n_ctx + 16), out_a(head_dim), out_b(head_dim);
-      AttendArgs args{q.data(), k_bytes.data() + RowBytes(kv, head_dim), v_bytes.data() + RowBytes(kv, head_dim), kv,
-                      RowBytes(kv, kv_dim), n_ctx, head_dim, 0.125f, scores.data(), out_a.data()};
-      plain.attend(args);
-      args.out = out_b.data();
-      fast->attend(args);
-      for (int i = 0; i < head_dim; ++i) ASSERT_NEAR(out_a[i], out_b[i], 1e-5f) << "head_dim " << head_dim;
     }
   }
   std::vector<float> gate(77), up(77);

@@ -334,6 +334,7 @@ LlamaSession::LlamaSession(const LlamaModel& model, int max_len, const SessionOp
     KvLayer layer;
     layer.dtype = kv_dtype_;
     layer.kv_dim = kv_dim;
+    layer.max_len = max_len;
     buffers_.push_back(backend_->Allocate(layer_bytes));
     layer.keys = buffers_.back().get();
     buffers_.push_back(backend_->Allocate(layer_bytes));

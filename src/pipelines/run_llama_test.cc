@@ -116,6 +116,34 @@ TEST(RunLlama, RandomModelTextRowsQuantizeAndFailureRule) {
   EXPECT_EQ(saved[0]["instance_id"], "ok");
 }
 
+// Temperature + top-p sampling draws from a seeded generator: the same seed gives the same outputs,
+// another seed other ones, and the file name records the settings as the reference does.
+TEST(RunLlama, SamplingIsSeeded) {
+  testing::ScratchDir dir;
+  testing::WriteHuggingFace(testing::MakeRandomLlama(testing::RandomLlamaSpec{}), dir / "model");
+  testing::WriteFile(dir / "ds.jsonl", "{\"instance_id\": \"a\", \"input_ids\": [1, 40, 50, 13, 13]}\n"
+                                       "{\"instance_id\": \"b\", \"input_ids\": [1, 60, 13, 13]}\n");
+  auto run = [&](uint64_t seed, const std::string& out) {
+    RunLlamaOptions o;
+    o.model_name_or_path = dir / "model";
+    o.dataset_path = dir / "ds.jsonl";
+    o.output_dir = dir / out;
+    o.temperature = 0.8;
+    o.top_p = 0.9;
+    o.seed = seed;
+    o.max_new_tokens = 24;
+    o.quiet = true;
+    std::string file = RunLlama(o);
+    EXPECT_EQ(std::filesystem::path(file).filename(), "ds.jsonl__test__model__temp-0.8__top-p-0.9.jsonl");
+    std::string texts;
+    for (const auto& r : dataset::ReadJsonl(file)) texts += r["full_output"].get<std::string>() + "|";
+    return texts;
+  };
+  const std::string a = run(7, "one"), b = run(7, "two"), c = run(8, "three");
+  EXPECT_EQ(a, b);
+  EXPECT_NE(a, c);
+}
+
 // --backend server: the same token ids go to an OpenAI-compatible /completions endpoint, the LoRA
 // adapter named by its folder; transient 5xx answers are retried.
 TEST(RunLlama, ServerBackendSendsTokenIdsAndAdapterName) {

@@ -1,0 +1,361 @@
+// run-llama engine benchmark on a random Llama of real shape (default: TinyLlama-1.1B's, bf16).
+//
+//   llama_bench write DIR [--layers N]      writes DIR/hf (config.json + model.safetensors, bf16)
+//                                           and DIR/model-f16.gguf (the same weights, F16, for llama.cpp)
+//   llama_bench run DIR [--prompt 2000] [--decode 32] [--threads 1,2] [--quantize q8]
+//                                           prefill and decode speed, memory bandwidth bound, peak RSS
+//
+// Prints one "result" line per thread count; bench/llama_bench.sh adds llama.cpp (node-llama-cpp)
+// on the same weights and the ratios.
+#include <sys/resource.h>
+
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <random>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "dataset/jsonl.h"
+#include "llm/llama.h"
+#include "llm/tensor.h"
+#include "util/thread_pool.h"
+
+namespace fs = std::filesystem;
+using namespace sweinfer;
+
+namespace {
+
+struct Shape {
+  int dim = 2048, hidden = 5632, layers = 22, heads = 32, kv_heads = 4, vocab = 32000;
+};
+
+double Now() {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
+}
+
+struct TensorSpec {
+  std::string hf, gguf;
+  int64_t rows, cols;  // cols = 0: a vector of `rows`
+  int permute_heads = 0;
+  bool norm = false;
+};
+
+std::vector<TensorSpec> Tensors(const Shape& s) {
+  const int hd = s.dim / s.heads;
+  std::vector<TensorSpec> t;
+  t.push_back({"model.embed_tokens.weight", "token_embd.weight", s.vocab, s.dim});
+  for (int l = 0; l < s.layers; ++l) {
+    const std::string p = "model.layers." + std::to_string(l) + ".", b = "blk." + std::to_string(l) + ".";
+    t.push_back({p + "input_layernorm.weight", b + "attn_norm.weight", s.dim, 0, 0, true});
+    t.push_back({p + "self_attn.q_proj.weight", b + "attn_q.weight", s.dim, s.dim, s.heads});
+    t.push_back({p + "self_attn.k_proj.weight", b + "attn_k.weight", int64_t{s.kv_heads} * hd, s.dim, s.kv_heads});
+    t.push_back({p + "self_attn.v_proj.weight", b + "attn_v.weight", int64_t{s.kv_heads} * hd, s.dim});
+    t.push_back({p + "self_attn.o_proj.weight", b + "attn_output.weight", s.dim, s.dim});
+    t.push_back({p + "post_attention_layernorm.weight", b + "ffn_norm.weight", s.dim, 0, 0, true});
+    t.push_back({p + "mlp.gate_proj.weight", b + "ffn_gate.weight", s.hidden, s.dim});
+    t.push_back({p + "mlp.up_proj.weight", b + "ffn_up.weight", s.hidden, s.dim});
+    t.push_back({p + "mlp.down_proj.weight", b + "ffn_down.weight", s.dim, s.hidden});
+  }
+  t.push_back({"model.norm.weight", "output_norm.weight", s.dim, 0, 0, true});
+  t.push_back({"lm_head.weight", "output.weight", s.vocab, s.dim});
+  return t;
+}
+
+std::vector<float> Values(const TensorSpec& t, uint64_t seed) {
+  const int64_t n = t.rows * std::max<int64_t>(t.cols, 1);
+  std::vector<float> v(static_cast<size_t>(n));
+  std::mt19937_64 rng(seed);
+  const float scale = t.norm ? 0.2f : t.cols ? 1.7f / std::sqrt(static_cast<float>(t.cols)) : 1.0f;
+  const float offset = t.norm ? 1.0f : 0.0f;
+  for (auto& x : v) {
+    // Two uniform values per draw: the generator is not the bottleneck of writing 2 GB.
+    x = offset + scale * (static_cast<float>(rng() >> 40) / static_cast<float>(1 << 24) * 2 - 1);
+    x = llm::BFloat16ToFloat(llm::FloatToBFloat16(x));
+  }
+  return v;
+}
+
+void Append(std::ofstream& out, const void* p, size_t n) { out.write(static_cast<const char*>(p), static_cast<std::streamsize>(n)); }
+
+void Write(const fs::path& dir, const Shape& s) {
+  fs::create_directories(dir / "hf");
+  const int hd = s.dim / s.heads;
+  dataset::Record config = {{"architectures", {"LlamaForCausalLM"}}, {"model_type", "llama"}, {"hidden_size", s.dim},
+                            {"intermediate_size", s.hidden}, {"num_hidden_layers", s.layers},
+                            {"num_attention_heads", s.heads}, {"num_key_value_heads", s.kv_heads},
+                            {"vocab_size", s.vocab}, {"max_position_embeddings", 4096}, {"rms_norm_eps", 1e-5},
+                            {"rope_theta", 10000.0}, {"tie_word_embeddings", false}, {"torch_dtype", "bfloat16"}};
+  std::ofstream(dir / "hf/config.json") << config.dump(2);
+  const auto tensors = Tensors(s);
+  // safetensors: header first (offsets are known from the shapes), then the data.
+  dataset::Record header = dataset::Record::object();
+  uint64_t offset = 0;
+  for (const auto& t : tensors) {
+    const uint64_t bytes = 2 * static_cast<uint64_t>(t.rows) * std::max<int64_t>(t.cols, 1);
+    std::vector<int64_t> shape = t.cols ? std::vector<int64_t>{t.rows, t.cols} : std::vector<int64_t>{t.rows};
+    header[t.hf] = {{"dtype", "BF16"}, {"shape", shape}, {"data_offsets", {offset, offset + bytes}}};
+    offset += bytes;
+  }
+  std::string text = header.dump();
+  while (text.size() % 8) text += ' ';
+  std::ofstream st(dir / "hf/model.safetensors", std::ios::binary);
+  const uint64_t header_size = text.size();
+  Append(st, &header_size, 8);
+  st << text;
+  // GGUF F16: metadata, tensor infos, aligned data.
+  std::string kv;
+  uint64_t kv_count = 0;
+  auto str_to = [](std::string& dst, const std::string& v) {
+    const uint64_t n = v.size();
+    dst.append(reinterpret_cast<const char*>(&n), 8);
+    dst += v;
+  };
+  auto str = [&](const std::string& v) { str_to(kv, v); };
+  auto key = [&](const std::string& k, uint32_t type) {
+    str(k);
+    kv.append(reinterpret_cast<const char*>(&type), 4);
+    ++kv_count;
+  };
+  key("general.architecture", 8);
+  str("llama");
+  for (auto [k, v] : std::vector<std::pair<std::string, uint32_t>>{{"llama.context_length", 4096}, {"llama.embedding_length", s.dim},
+                                                                   {"llama.block_count", s.layers}, {"llama.feed_forward_length", s.hidden},
+                                                                   {"llama.attention.head_count", s.heads}, {"llama.attention.head_count_kv", s.kv_heads},
+                                                                   {"llama.rope.dimension_count", hd}, {"tokenizer.ggml.bos_token_id", 1},
+                                                                   {"tokenizer.ggml.eos_token_id", 2}, {"general.file_type", 1}}) {
+    key(k, 4);
+    kv.append(reinterpret_cast<const char*>(&v), 4);
+  }
+  for (auto [k, v] : std::vector<std::pair<std::string, float>>{{"llama.attention.layer_norm_rms_epsilon", 1e-5f}, {"llama.rope.freq_base", 10000.0f}}) {
+    key(k, 6);
+    kv.append(reinterpret_cast<const char*>(&v), 4);
+  }
+  // llama.cpp needs a vocabulary to load a model: a sentencepiece-style one laid out as Llama's
+  // (<unk>, <s>, </s>, 256 byte pieces, then placeholder pieces).
+  key("tokenizer.ggml.model", 8);
+  str("llama");
+  {
+    key("tokenizer.ggml.tokens", 9);
+    const uint32_t type = 8;
+    const uint64_t n = s.vocab;
+    kv.append(reinterpret_cast<const char*>(&type), 4);
+    kv.append(reinterpret_cast<const char*>(&n), 8);
+    for (int i = 0; i < s.vocab; ++i) {
+      std::string piece = i == 0 ? "<unk>" : i == 1 ? "<s>" : i == 2 ? "</s>" : "";
+      if (i >= 3 && i < 259) {
+        char byte[8];
+        std::snprintf(byte, sizeof byte, "<0x%02X>", i - 3);
+        piece = byte;
+      } else if (i >= 259) {
+        piece = "\xE2\x96\x81t";
+        piece += std::to_string(i);
+      }
+      str(piece);
+    }
+    key("tokenizer.ggml.scores", 9);
+    const uint32_t ftype = 6;
+    kv.append(reinterpret_cast<const char*>(&ftype), 4);
+    kv.append(reinterpret_cast<const char*>(&n), 8);
+    for (int i = 0; i < s.vocab; ++i) {
+      const float score = -static_cast<float>(i);
+      kv.append(reinterpret_cast<const char*>(&score), 4);
+    }
+    key("tokenizer.ggml.token_type", 9);
+    const uint32_t itype = 5;
+    kv.append(reinterpret_cast<const char*>(&itype), 4);
+    kv.append(reinterpret_cast<const char*>(&n), 8);
+    for (int i = 0; i < s.vocab; ++i) {
+      const int32_t tt = i < 3 ? 3 : i < 259 ? 6 : 1;  // control, byte, normal
+      kv.append(reinterpret_cast<const char*>(&tt), 4);
+    }
+  }
+  std::string infos;
+  uint64_t data_offset = 0;
+  for (const auto& t : tensors) {
+    str_to(infos, t.gguf);
+    const uint32_t dims = t.cols ? 2 : 1;
+    infos.append(reinterpret_cast<const char*>(&dims), 4);
+    const uint64_t inner = t.cols ? t.cols : t.rows, outer = t.rows;
+    infos.append(reinterpret_cast<const char*>(&inner), 8);
+    if (t.cols) infos.append(reinterpret_cast<const char*>(&outer), 8);
+    const uint32_t type = t.cols ? 1 : 0;  // F16 matrices, F32 norms
+    infos.append(reinterpret_cast<const char*>(&type), 4);
+    data_offset = (data_offset + 31) / 32 * 32;
+    infos.append(reinterpret_cast<const char*>(&data_offset), 8);
+    data_offset += (t.cols ? 2 : 4) * static_cast<uint64_t>(t.rows) * std::max<int64_t>(t.cols, 1);
+  }
+  std::ofstream gg(dir / "model-f16.gguf", std::ios::binary);
+  gg << "GGUF";
+  const uint32_t version = 3;
+  const uint64_t tensor_count = tensors.size();
+  Append(gg, &version, 4);
+  Append(gg, &tensor_count, 8);
+  Append(gg, &kv_count, 8);
+  gg << kv << infos;
+  uint64_t written = 4 + 4 + 8 + 8 + kv.size() + infos.size();
+  auto pad = [&](uint64_t& pos) {
+    static const char zeros[32] = {};
+    const uint64_t aligned = (pos + 31) / 32 * 32;
+    Append(gg, zeros, aligned - pos);
+    pos = aligned;
+  };
+  pad(written);
+  uint64_t data_pos = 0;
+  uint64_t seed = 1;
+  for (const auto& t : tensors) {
+    std::vector<float> v = Values(t, seed++);
+    std::vector<uint16_t> bf(v.size());
+    for (size_t i = 0; i < v.size(); ++i) bf[i] = llm::FloatToBFloat16(v[i]);
+    Append(st, bf.data(), 2 * bf.size());
+    if (t.permute_heads) {  // llama.cpp's interleaved RoPE layout for Q and K rows
+      std::vector<float> p(v.size());
+      for (int h = 0; h < t.permute_heads; ++h)
+        for (int i = 0; i < hd / 2; ++i)
+          for (int k = 0; k < 2; ++k)
+            std::memcpy(&p[(static_cast<size_t>(h) * hd + 2 * i + k) * t.cols], &v[(static_cast<size_t>(h) * hd + k * hd / 2 + i) * t.cols],
+                        sizeof(float) * t.cols);
+      v.swap(p);
+    }
+    pad(data_pos);
+    if (t.cols) {
+      std::vector<uint16_t> h(v.size());
+      for (size_t i = 0; i < v.size(); ++i) h[i] = llm::FloatToHalf(v[i]);
+      Append(gg, h.data(), 2 * h.size());
+      data_pos += 2 * h.size();
+    } else {
+      Append(gg, v.data(), 4 * v.size());
+      data_pos += 4 * v.size();
+    }
+  }
+  std::printf("wrote %s (%.2f GB bf16) and %s\n", (dir / "hf").c_str(), offset / 1e9, (dir / "model-f16.gguf").c_str());
+}
+
+// Bytes per second of a streaming read of 1 GiB, with `threads` readers (best of 3).
+double Bandwidth(int threads) {
+  const size_t n = (size_t{1} << 30) / 8;
+  static std::vector<uint64_t> buffer;
+  if (buffer.size() != n) {
+    buffer.resize(n);
+    for (size_t i = 0; i < n; ++i) buffer[i] = i * 0x9E3779B97F4A7C15ull;
+  }
+  ThreadPool pool(threads);
+  double best = 0;
+  for (int round = 0; round < 3; ++round) {
+    std::vector<uint64_t> sums(threads * 8);
+    const double t0 = Now();
+    pool.ParallelFor(threads, [&](int64_t part, int) {
+      const size_t begin = n / threads * part, end = part + 1 == threads ? n : n / threads * (part + 1);
+      uint64_t a = 0, b = 0, c = 0, d = 0;
+      for (size_t i = begin; i + 4 <= end; i += 4) {
+        a += buffer[i];
+        b += buffer[i + 1];
+        c += buffer[i + 2];
+        d += buffer[i + 3];
+      }
+      sums[part * 8] = a + b + c + d;
+    });
+    const double dt = Now() - t0;
+    volatile uint64_t sink = 0;
+    for (auto s : sums) sink = sink + s;
+    best = std::max(best, n * 8.0 / dt);
+  }
+  return best;
+}
+
+long PeakRssKb() {
+  struct rusage usage {};
+  getrusage(RUSAGE_SELF, &usage);
+  return usage.ru_maxrss;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc < 3) {
+    std::fprintf(stderr, "usage: llama_bench write DIR [--layers N] | run DIR [--prompt N] [--decode N] [--threads 1,2] [--quantize q8]\n");
+    return 2;
+  }
+  const std::string mode = argv[1];
+  const fs::path dir = argv[2];
+  Shape shape;
+  int prompt_len = 2000, decode = 32;
+  std::vector<int> thread_counts{1, 2};
+  bool q8 = false;
+  for (int i = 3; i + 1 < argc; i += 2) {
+    const std::string flag = argv[i], value = argv[i + 1];
+    if (flag == "--layers") shape.layers = std::stoi(value);
+    else if (flag == "--prompt") prompt_len = std::stoi(value);
+    else if (flag == "--decode") decode = std::stoi(value);
+    else if (flag == "--quantize") q8 = value == "q8";
+    else if (flag == "--threads") {
+      thread_counts.clear();
+      std::stringstream ss(value);
+      for (std::string part; std::getline(ss, part, ',');) thread_counts.push_back(std::stoi(part));
+    }
+  }
+  if (mode == "write") {
+    Write(dir, shape);
+    return 0;
+  }
+  std::vector<int> prompt{1};
+  std::mt19937_64 rng(42);
+  while (static_cast<int>(prompt.size()) < prompt_len) prompt.push_back(3 + static_cast<int>(rng() % 31000));
+  {
+    std::ofstream ids(dir / "prompt_ids.txt");
+    for (int id : prompt) ids << id << "\n";
+  }
+  double t0 = Now();
+  llm::LlamaModel model = llm::LoadLlama((dir / "hf").string());
+  if (q8) llm::QuantizeModel(model, llm::DType::kQ8_0);
+  const double load = Now() - t0;
+  const double weight_gb = model.WeightBytes() / 1e9;
+  std::printf("model: %s, %.2f GB of weights, %d layers, loaded in %.2f s\n", llm::DTypeName(model.weight_dtype()).c_str(),
+              weight_gb, model.config.n_layers, load);
+  struct Run {
+    int threads;
+    std::string backend;
+    double prefill_s, decode_s;
+    double kv_bytes;
+  };
+  std::vector<Run> runs;
+  for (int threads : thread_counts) {
+    auto backend = llm::MakeCpuBackend(threads);
+    llm::SessionOptions options;
+    options.backend = backend.get();
+    // Warm-up: touch every weight page once so the timings see memory, not the disk.
+    {
+      llm::LlamaSession warm(model, 4, options);
+      warm.Forward(std::vector<int>{1, 2});
+    }
+    llm::LlamaSession session(model, prompt_len + decode + 1, options);
+    t0 = Now();
+    const std::vector<float>* logits = &session.Forward(prompt);
+    const double prefill = Now() - t0;
+    t0 = Now();
+    for (int i = 0; i < decode; ++i) {
+      const int next = static_cast<int>(std::max_element(logits->begin(), logits->end()) - logits->begin());
+      logits = &session.Forward(next);
+    }
+    runs.push_back({threads, backend->Describe(), prefill, Now() - t0, static_cast<double>(session.KvCacheBytes())});
+  }
+  // Peak RSS before the bandwidth probe allocates its own buffer.
+  const double peak_rss_mb = PeakRssKb() / 1e3;
+  for (const auto& r : runs) {
+    const double bandwidth = Bandwidth(r.threads);
+    // Bytes a decode step reads: every weight once, and on average half the final KV cache.
+    const double bytes_per_token = static_cast<double>(model.WeightBytes()) + r.kv_bytes / 2.0;
+    const double bound = bandwidth / bytes_per_token, decode_rate = decode / r.decode_s;
+    std::printf("result threads=%d backend=\"%s\" prefill_tokens=%d prefill_s=%.2f prefill_tok_s=%.2f decode_tokens=%d "
+                "decode_tok_s=%.2f bandwidth_gb_s=%.1f decode_bound_tok_s=%.2f of_bound=%.0f%% weights_mb=%.0f kv_mb=%.1f "
+                "peak_rss_mb=%.0f overhead=%.1f%%\n",
+                r.threads, r.backend.c_str(), prompt_len, r.prefill_s, prompt_len / r.prefill_s, decode, decode_rate,
+                bandwidth / 1e9, bound, 100 * decode_rate / bound, model.WeightBytes() / 1e6, r.kv_bytes / 1e6, peak_rss_mb,
+                100 * (peak_rss_mb * 1e6 - model.WeightBytes() - r.kv_bytes) / (model.WeightBytes() + r.kv_bytes));
+  }
+  return 0;
+}
