@@ -9,6 +9,7 @@
 // on the same weights and the ratios.
 #include <sys/resource.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -286,12 +287,14 @@ int main(int argc, char** argv) {
   int prompt_len = 2000, decode = 32;
   std::vector<int> thread_counts{1, 2};
   bool q8 = false;
+  int chunk = 64;
   for (int i = 3; i + 1 < argc; i += 2) {
     const std::string flag = argv[i], value = argv[i + 1];
     if (flag == "--layers") shape.layers = std::stoi(value);
     else if (flag == "--prompt") prompt_len = std::stoi(value);
     else if (flag == "--decode") decode = std::stoi(value);
     else if (flag == "--quantize") q8 = value == "q8";
+    else if (flag == "--chunk") chunk = std::stoi(value);
     else if (flag == "--threads") {
       thread_counts.clear();
       std::stringstream ss(value);
@@ -319,7 +322,7 @@ int main(int argc, char** argv) {
   struct Run {
     int threads;
     std::string backend;
-    double prefill_s, decode_s;
+    double prefill_s, decode_median, decode_best;  // tokens/s over rounds of 8 decoded tokens
     double kv_bytes;
   };
   std::vector<Run> runs;
@@ -327,6 +330,7 @@ int main(int argc, char** argv) {
     auto backend = llm::MakeCpuBackend(threads);
     llm::SessionOptions options;
     options.backend = backend.get();
+    options.prefill_chunk = chunk;
     // Warm-up: touch every weight page once so the timings see memory, not the disk.
     {
       llm::LlamaSession warm(model, 4, options);
@@ -336,12 +340,21 @@ int main(int argc, char** argv) {
     t0 = Now();
     const std::vector<float>* logits = &session.Forward(prompt);
     const double prefill = Now() - t0;
-    t0 = Now();
-    for (int i = 0; i < decode; ++i) {
-      const int next = static_cast<int>(std::max_element(logits->begin(), logits->end()) - logits->begin());
-      logits = &session.Forward(next);
+    // Rounds of 8 tokens: this machine's memory speed drifts (a VM), so the median and best round
+    // are both reported and the median is compared with the bound.
+    std::vector<double> rates;
+    for (int done = 0; done < decode; done += 8) {
+      const int n = std::min(8, decode - done);
+      t0 = Now();
+      for (int i = 0; i < n; ++i) {
+        const int next = static_cast<int>(std::max_element(logits->begin(), logits->end()) - logits->begin());
+        logits = &session.Forward(next);
+      }
+      rates.push_back(n / (Now() - t0));
     }
-    runs.push_back({threads, backend->Describe(), prefill, Now() - t0, static_cast<double>(session.KvCacheBytes())});
+    std::sort(rates.begin(), rates.end());
+    runs.push_back({threads, backend->Describe(), prefill, rates[rates.size() / 2], rates.back(),
+                    static_cast<double>(session.KvCacheBytes())});
   }
   // Peak RSS before the bandwidth probe allocates its own buffer.
   const double peak_rss_mb = PeakRssKb() / 1e3;
@@ -349,12 +362,12 @@ int main(int argc, char** argv) {
     const double bandwidth = Bandwidth(r.threads);
     // Bytes a decode step reads: every weight once, and on average half the final KV cache.
     const double bytes_per_token = static_cast<double>(model.WeightBytes()) + r.kv_bytes / 2.0;
-    const double bound = bandwidth / bytes_per_token, decode_rate = decode / r.decode_s;
+    const double bound = bandwidth / bytes_per_token, decode_rate = r.decode_median;
     std::printf("result threads=%d backend=\"%s\" prefill_tokens=%d prefill_s=%.2f prefill_tok_s=%.2f decode_tokens=%d "
-                "decode_tok_s=%.2f bandwidth_gb_s=%.1f decode_bound_tok_s=%.2f of_bound=%.0f%% weights_mb=%.0f kv_mb=%.1f "
+                "decode_tok_s=%.2f decode_best_tok_s=%.2f bandwidth_gb_s=%.1f decode_bound_tok_s=%.2f of_bound=%.0f%% weights_mb=%.0f kv_mb=%.1f "
                 "peak_rss_mb=%.0f overhead=%.1f%%\n",
                 r.threads, r.backend.c_str(), prompt_len, r.prefill_s, prompt_len / r.prefill_s, decode, decode_rate,
-                bandwidth / 1e9, bound, 100 * decode_rate / bound, model.WeightBytes() / 1e6, r.kv_bytes / 1e6, peak_rss_mb,
+                r.decode_best, bandwidth / 1e9, bound, 100 * decode_rate / bound, model.WeightBytes() / 1e6, r.kv_bytes / 1e6, peak_rss_mb,
                 100 * (peak_rss_mb * 1e6 - model.WeightBytes() - r.kv_bytes) / (model.WeightBytes() + r.kv_bytes));
   }
   return 0;

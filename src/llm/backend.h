@@ -21,17 +21,14 @@ struct RopeSpec {
   bool interleaved = false;  // pairs (2i, 2i+1) as GGUF stores Q/K; else (i, i + head_dim/2) as Hugging Face
 };
 
-// One layer's keys and values for `max_len` positions, of type kF32 or kF16. Values: one row of
-// kv_dim per position. Keys: transposed, one row of max_len positions per key dimension
-// (kv_dim rows), so attention reads them as vectors of positions.
+// One layer's keys and values for `max_len` positions, of type kF32 or kF16, in the layout the
+// backend chooses (the CPU backend: values one row of kv_dim per position, keys in tiles of
+// positions transposed per KV head; see cpu_kernels.h).
 struct KvLayer {
   uint8_t* keys = nullptr;
   uint8_t* values = nullptr;
   DType dtype = DType::kF16;
-  int kv_dim = 0, max_len = 0;
-  size_t value_row_bytes() const { return RowBytes(dtype, kv_dim); }
-  size_t key_row_bytes() const { return RowBytes(dtype, max_len); }
-  size_t bytes() const { return 2 * RowBytes(dtype, static_cast<int64_t>(kv_dim) * max_len); }
+  int kv_dim = 0, head_dim = 0, max_len = 0;
 };
 
 struct AttentionShape {
@@ -44,6 +41,8 @@ class Backend {
   virtual std::string Describe() const = 0;
 
   virtual std::shared_ptr<uint8_t> Allocate(size_t bytes) = 0;
+  // Bytes of one layer's keys (or values) for max_len positions of kv_dim values of `type`.
+  virtual size_t KvBytes(DType type, int kv_dim, int head_dim, int max_len) const = 0;
   // x[t] = table row tokens[t] as floats.
   virtual void Embed(const Matrix& table, const int* tokens, int n, float* x) = 0;
   // out[t] = x[t] / rms(x[t]) * weight, for n rows of dim values (out may be x).

@@ -27,6 +27,11 @@ class CpuBackend : public Backend {
     return std::shared_ptr<uint8_t>(static_cast<uint8_t*>(p), [](uint8_t* q) { std::free(q); });
   }
 
+  size_t KvBytes(DType type, int kv_dim, int, int max_len) const override {
+    const int64_t positions = (static_cast<int64_t>(max_len) + kKeyTile - 1) / kKeyTile * kKeyTile;
+    return RowBytes(type, positions * kv_dim);
+  }
+
   void Embed(const Matrix& table, const int* tokens, int n, float* x) override {
     for (int t = 0; t < n; ++t) RowToFloat(table, tokens[t], x + static_cast<int64_t>(t) * table.cols);
   }
@@ -80,17 +85,21 @@ class CpuBackend : public Backend {
   }
 
   void StoreKv(const float* k, const float* v, int n, int pos0, const KvLayer& cache) override {
-    const size_t value_row = cache.value_row_bytes(), key_row = cache.key_row_bytes();
+    const size_t value_row = RowBytes(cache.dtype, cache.kv_dim);
     for (int t = 0; t < n; ++t) {
+      const int pos = pos0 + t;
       const float* kt = k + static_cast<int64_t>(t) * cache.kv_dim;
-      FloatToRow(v + static_cast<int64_t>(t) * cache.kv_dim, cache.kv_dim, cache.dtype, cache.values + value_row * (pos0 + t));
+      FloatToRow(v + static_cast<int64_t>(t) * cache.kv_dim, cache.kv_dim, cache.dtype, cache.values + value_row * pos);
+      // Key d of head h at position pos: tile pos / 32 of head h, row d, column pos % 32.
+      const int64_t tiles = (cache.max_len + kKeyTile - 1) / kKeyTile;
       for (int d = 0; d < cache.kv_dim; ++d) {
-        uint8_t* at = cache.keys + key_row * d;
+        const int64_t head = d / cache.head_dim, dim = d % cache.head_dim;
+        const int64_t index = ((head * tiles + pos / kKeyTile) * cache.head_dim + dim) * kKeyTile + pos % kKeyTile;
         if (cache.dtype == DType::kF32) {
-          std::memcpy(at + 4 * static_cast<size_t>(pos0 + t), kt + d, 4);
+          std::memcpy(cache.keys + 4 * index, kt + d, 4);
         } else {
           const uint16_t h = FloatToHalf(kt[d]);
-          std::memcpy(at + 2 * static_cast<size_t>(pos0 + t), &h, 2);
+          std::memcpy(cache.keys + 2 * index, &h, 2);
         }
       }
     }
@@ -127,10 +136,11 @@ class CpuBackend : public Backend {
       a.q_stride = s.head_dim;
       a.m = m;
       a.n_ctx = n_ctx;
-      a.keys_t = cache.keys + cache.key_row_bytes() * static_cast<size_t>(kvh) * s.head_dim;
-      a.key_row_bytes = cache.key_row_bytes();
+      const int64_t tiles = (cache.max_len + kKeyTile - 1) / kKeyTile;
+      a.key_tile_bytes = RowBytes(cache.dtype, static_cast<int64_t>(s.head_dim) * kKeyTile);
+      a.keys_t = cache.keys + a.key_tile_bytes * static_cast<size_t>(kvh * tiles);
       a.values = cache.values + RowBytes(cache.dtype, static_cast<int64_t>(kvh) * s.head_dim);
-      a.value_row_bytes = cache.value_row_bytes();
+      a.value_row_bytes = RowBytes(cache.dtype, cache.kv_dim);
       a.kv_dtype = cache.dtype;
       a.head_dim = s.head_dim;
       a.scale = 1.0f / std::sqrt(static_cast<float>(s.head_dim));

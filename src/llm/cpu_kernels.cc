@@ -55,7 +55,8 @@ void PortableAttend(const AttendArgs& a) {
     float max_score = -INFINITY;
     for (int t = 0; t < n_ctx; ++t) {
       float s = 0;
-      for (int d = 0; d < a.head_dim; ++d) s += q[d] * KvValue(a.keys_t + a.key_row_bytes * d, a.kv_dtype, t);
+      const uint8_t* tile = a.keys_t + a.key_tile_bytes * static_cast<size_t>(t / kKeyTile);
+      for (int d = 0; d < a.head_dim; ++d) s += q[d] * KvValue(tile, a.kv_dtype, d * kKeyTile + t % kKeyTile);
       scores[t] = s * a.scale;
       max_score = std::max(max_score, scores[t]);
     }

@@ -19,18 +19,19 @@ struct MatrixRef {
 };
 
 // Attention of up to kMaxAttendQueries queries that share one KV head (the heads of a GQA group,
-// and the tokens of a prefill chunk). Keys are stored transposed, one row of positions per
-// dimension, so scores for 16 positions are one vector load per dimension with no horizontal
-// sums; values are stored one row per position.
+// and the tokens of a prefill chunk). Keys are stored in tiles of kKeyTile positions, transposed
+// inside the tile (head_dim rows of kKeyTile positions, contiguous), so scores for 32 positions
+// are one contiguous read with no horizontal sums; values are stored one row per position.
 constexpr int kMaxAttendQueries = 8;
+constexpr int kKeyTile = 32;
 
 struct AttendArgs {
   const float* q;           // query i at q + i * q_stride (head_dim values)
   int64_t q_stride;
   int m;                    // queries, 1..kMaxAttendQueries
   const int* n_ctx;         // query i attends positions 0 .. n_ctx[i]-1
-  const uint8_t* keys_t;    // dimension d's row of positions at keys_t + d * key_row_bytes
-  size_t key_row_bytes;
+  const uint8_t* keys_t;    // tile j (positions 32j..32j+31) at keys_t + j * key_tile_bytes
+  size_t key_tile_bytes;    // RowBytes(kv_dtype, head_dim * kKeyTile); whole tiles are readable
   const uint8_t* values;    // position p's head_dim values at values + p * value_row_bytes
   size_t value_row_bytes;
   DType kv_dtype;           // kF32 or kF16

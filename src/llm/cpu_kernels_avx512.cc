@@ -189,17 +189,17 @@ inline int Min(int a, int b) { return a < b ? a : b; }
 
 // Scores of M queries for positions [p, p + 32): two vectors of 16 positions per query, built one
 // key dimension at a time from the transposed cache (broadcast q[d] times the key row).
+// Scores of M queries for the 32 positions of key tile p / 32: two vectors of 16 positions per
+// query, built one key dimension at a time (broadcast q[d] times the tile's row d). Positions past
+// the queries' n_ctx are computed from whatever the tile holds and ignored by the softmax.
 template <int M>
-void ScoreBlock(const AttendArgs& a, int64_t p, int64_t limit) {
+void ScoreBlock(const AttendArgs& a, int64_t p) {
   __m512 acc[M][2];
 #pragma GCC unroll 8
   for (int i = 0; i < M; ++i) acc[i][0] = acc[i][1] = _mm512_setzero_ps();
-  const __mmask16 m0 = TailMask(limit - p), m1 = TailMask(limit - p - 16);
-  const bool full = limit - p >= 32;
+  const uint8_t* tile = a.keys_t + a.key_tile_bytes * static_cast<size_t>(p / kKeyTile);
   for (int d = 0; d < a.head_dim; ++d) {
-    const uint8_t* row = a.keys_t + a.key_row_bytes * d;
-    const __m512 k0 = full ? LoadKv(row, a.kv_dtype, p) : LoadKvMasked(row, a.kv_dtype, p, m0);
-    const __m512 k1 = full ? LoadKv(row, a.kv_dtype, p + 16) : (limit - p > 16 ? LoadKvMasked(row, a.kv_dtype, p + 16, m1) : _mm512_setzero_ps());
+    const __m512 k0 = LoadKv(tile, a.kv_dtype, d * kKeyTile), k1 = LoadKv(tile, a.kv_dtype, d * kKeyTile + 16);
 #pragma GCC unroll 8
     for (int i = 0; i < M; ++i) {
       const __m512 q = _mm512_set1_ps(a.q[i * a.q_stride + d]);
@@ -246,7 +246,7 @@ template <int M>
 void AttendM(const AttendArgs& a) {
   int64_t limit = 0;
   for (int i = 0; i < M; ++i) limit = Max(limit, a.n_ctx[i]);
-  for (int64_t p = 0; p < limit; p += 32) ScoreBlock<M>(a, p, limit);
+  for (int64_t p = 0; p < limit; p += kKeyTile) ScoreBlock<M>(a, p);
   // Softmax per query over its own positions; positions past its n_ctx weigh 0.
   for (int i = 0; i < M; ++i) {
     float* s = a.scores + i * a.score_stride;

@@ -48,11 +48,14 @@ TEST(CpuKernels, Avx512AgreesWithPortable) {
         for (int i = 0; i < m; ++i) n_ctx.push_back(std::min(max_len, 37 + 5 * i));
         std::vector<float> q(static_cast<size_t>(m * head_dim));
         for (auto& v : q) v = u(rng);
-        std::vector<uint8_t> keys(RowBytes(kv, max_len) * head_dim), values(RowBytes(kv, head_dim) * max_len);
-        std::vector<float> row(std::max(max_len, head_dim));
-        for (int d = 0; d < head_dim; ++d) {
-          for (int t = 0; t < max_len; ++t) row[t] = 3 * u(rng);
-          FloatToRow(row.data(), max_len, kv, keys.data() + d * RowBytes(kv, max_len));
+        // Keys in tiles of 32 positions, transposed inside each tile.
+        const int tiles = (max_len + kKeyTile - 1) / kKeyTile;
+        const size_t tile_bytes = RowBytes(kv, static_cast<int64_t>(head_dim) * kKeyTile);
+        std::vector<uint8_t> keys(tile_bytes * tiles), values(RowBytes(kv, head_dim) * max_len);
+        std::vector<float> row(std::max(kKeyTile * head_dim, head_dim));
+        for (int j = 0; j < tiles; ++j) {
+          for (auto& x : row) x = 3 * u(rng);
+          FloatToRow(row.data(), static_cast<int64_t>(head_dim) * kKeyTile, kv, keys.data() + j * tile_bytes);
         }
         for (int t = 0; t < max_len; ++t) {
           for (int d = 0; d < head_dim; ++d) row[d] = u(rng);
@@ -60,7 +63,7 @@ TEST(CpuKernels, Avx512AgreesWithPortable) {
         }
         const int64_t stride = (max_len + 31) / 32 * 32 + 32;
         std::vector<float> scores(static_cast<size_t>(m * stride)), out_a(static_cast<size_t>(m * head_dim)), out_b(out_a.size());
-        AttendArgs args{q.data(), head_dim, m, n_ctx.data(), keys.data(), RowBytes(kv, max_len), values.data(),
+        AttendArgs args{q.data(), head_dim, m, n_ctx.data(), keys.data(), tile_bytes, values.data(),
                         RowBytes(kv, head_dim), kv, head_dim, 0.125f, scores.data(), stride, out_a.data(), head_dim};
         plain.attend(args);
         args.out = out_b.data();

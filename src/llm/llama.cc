@@ -329,11 +329,12 @@ LlamaSession::LlamaSession(const LlamaModel& model, int max_len, const SessionOp
   kv_dtype_ = options.kv_dtype.value_or(m_.weight_dtype() == DType::kF32 ? DType::kF32 : DType::kF16);
   if (kv_dtype_ != DType::kF32 && kv_dtype_ != DType::kF16) throw Error("the KV cache holds F32 or F16 values");
   const int kv_dim = c.n_kv_heads * c.head_dim, q_dim = c.n_heads * c.head_dim;
-  const size_t layer_bytes = RowBytes(kv_dtype_, kv_dim) * static_cast<size_t>(max_len);
+  const size_t layer_bytes = backend_->KvBytes(kv_dtype_, kv_dim, c.head_dim, max_len);
   for (int l = 0; l < c.n_layers; ++l) {
     KvLayer layer;
     layer.dtype = kv_dtype_;
     layer.kv_dim = kv_dim;
+    layer.head_dim = c.head_dim;
     layer.max_len = max_len;
     buffers_.push_back(backend_->Allocate(layer_bytes));
     layer.keys = buffers_.back().get();
