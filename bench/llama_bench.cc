@@ -357,7 +357,7 @@ int main(int argc, char** argv) {
                     static_cast<double>(session.KvCacheBytes())});
   }
   // Peak RSS before the bandwidth probe allocates its own buffer.
-  const double peak_rss_mb = PeakRssKb() / 1e3;
+  const double peak_rss_mb = PeakRssKb() * 1024.0 / 1e6;  // ru_maxrss is in KiB
   for (const auto& r : runs) {
     const double bandwidth = Bandwidth(r.threads);
     // Bytes a decode step reads: every weight once, and on average half the final KV cache.
