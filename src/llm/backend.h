@@ -8,6 +8,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <initializer_list>
 #include <memory>
 #include <string>
 
@@ -49,6 +50,12 @@ class Backend {
   virtual void RmsNorm(const float* x, const float* weight, int n, int dim, float eps, float* out) = 0;
   // y (n x w.rows) = x (n x w.cols) * w^T
   virtual void MatMul(const Matrix& w, const float* x, int n, float* y) = 0;
+  // Several products of the same input (Q, K and V; gate and up) in one pass over the weights.
+  struct Product {
+    const Matrix* w;
+    float* y;
+  };
+  virtual void MatMuls(std::initializer_list<Product> products, const float* x, int n) = 0;
   // Rotates n rows of n_heads heads at positions pos0, pos0 + 1, ...
   virtual void Rope(float* x, int n, int n_heads, int head_dim, int pos0, const RopeSpec& rope) = 0;
   // Writes n rows of keys and values at positions pos0.. of the layer's cache.

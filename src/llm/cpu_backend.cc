@@ -47,19 +47,31 @@ class CpuBackend : public Backend {
     }
   }
 
-  void MatMul(const Matrix& w, const float* x, int n, float* y) override {
-    const MatrixRef ref{w.dtype, w.cols, w.row_bytes(), w.data};
-    // Blocks of rows small enough to balance the threads, large enough to amortise the hand-out.
-    const int64_t work = w.rows * w.cols * std::max(n, 1);
+  void MatMul(const Matrix& w, const float* x, int n, float* y) override { MatMuls({{&w, y}}, x, n); }
+
+  // The rows of all products are cut into blocks handed out from one parallel loop: one
+  // synchronisation for the lot, and each thread streams long runs of consecutive rows.
+  void MatMuls(std::initializer_list<Product> products, const float* x, int n) override {
+    int64_t rows = 0, work = 0;
+    for (const auto& p : products) {
+      rows += p.w->rows;
+      work += p.w->rows * p.w->cols * std::max(n, 1);
+    }
     if (pool_.size() == 1 || work < (int64_t{1} << 15)) {
-      kernels_.matmul_rows(ref, 0, w.rows, x, w.cols, n, y, w.rows);
+      for (const auto& p : products) {
+        kernels_.matmul_rows({p.w->dtype, p.w->cols, p.w->row_bytes(), p.w->data}, 0, p.w->rows, x, p.w->cols, n, p.y, p.w->rows);
+      }
       return;
     }
-    int64_t block = std::max<int64_t>(16, w.rows / (pool_.size() * 8)) / 4 * 4;
-    const int64_t blocks = (w.rows + block - 1) / block;
-    pool_.ParallelFor(blocks, [&](int64_t b, int) {
-      const int64_t begin = b * block, end = std::min(w.rows, begin + block);
-      kernels_.matmul_rows(ref, begin, end, x, w.cols, n, y, w.rows);
+    const int64_t block = std::max<int64_t>(16, rows / (pool_.size() * 8)) / 4 * 4;
+    spans_.clear();
+    for (const auto& p : products) {
+      for (int64_t r = 0; r < p.w->rows; r += block) spans_.push_back({&p, r, std::min(p.w->rows, r + block)});
+    }
+    pool_.ParallelFor(static_cast<int64_t>(spans_.size()), [&](int64_t i, int) {
+      const Span& s = spans_[i];
+      const Matrix& w = *s.product->w;
+      kernels_.matmul_rows({w.dtype, w.cols, w.row_bytes(), w.data}, s.begin, s.end, x, w.cols, n, s.product->y, w.rows);
     });
   }
 
@@ -169,6 +181,11 @@ class CpuBackend : public Backend {
   ThreadPool pool_;
   const CpuKernels& kernels_;
   std::vector<float> inv_freq_;
+  struct Span {
+    const Product* product;
+    int64_t begin, end;
+  };
+  std::vector<Span> spans_;
   std::vector<std::vector<float>> scratch_;  // per worker: scores, queries, outputs
 };
 

@@ -375,9 +375,7 @@ void LlamaSession::Chunk(const int* tokens, int n, float* logits_all) {
   for (int l = 0; l < c.n_layers; ++l) {
     const LlamaLayer& L = m_.layers[l];
     b.RmsNorm(x_, L.attn_norm.data(), n, c.dim, c.norm_eps, xb_);
-    b.MatMul(L.wq, xb_, n, q_);
-    b.MatMul(L.wk, xb_, n, k_);
-    b.MatMul(L.wv, xb_, n, v_);
+    b.MatMuls({{&L.wq, q_}, {&L.wk, k_}, {&L.wv, v_}}, xb_, n);
     b.Rope(q_, n, c.n_heads, c.head_dim, pos_, c.rope);
     b.Rope(k_, n, c.n_kv_heads, c.head_dim, pos_, c.rope);
     b.StoreKv(k_, v_, n, pos_, kv_[l]);
@@ -385,8 +383,7 @@ void LlamaSession::Chunk(const int* tokens, int n, float* logits_all) {
     b.MatMul(L.wo, att_, n, xb_);
     b.Add(x_, xb_, static_cast<size_t>(n) * c.dim);
     b.RmsNorm(x_, L.ffn_norm.data(), n, c.dim, c.norm_eps, xb_);
-    b.MatMul(L.w_gate, xb_, n, hb_);
-    b.MatMul(L.w_up, xb_, n, hb2_);
+    b.MatMuls({{&L.w_gate, hb_}, {&L.w_up, hb2_}}, xb_, n);
     b.SwiGlu(hb_, hb2_, static_cast<size_t>(n) * c.hidden_dim);
     b.MatMul(L.w_down, hb_, n, xb_);
     b.Add(x_, xb_, static_cast<size_t>(n) * c.dim);
