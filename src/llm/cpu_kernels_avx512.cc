@@ -108,6 +108,23 @@ template <DType D>
 float RowDot(const uint8_t* row, const float* x, int64_t cols) {
   __m512 a0 = _mm512_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
   int64_t k = 0;
+  if constexpr (D != DType::kQ8_0) {
+    // Safetensors data starts only 8-byte aligned, and every row of a matrix shares its start's
+    // misalignment. Reading up to the next 64-byte boundary first makes every later load whole
+    // cache lines: on the machines measured, that doubled the streaming rate.
+    constexpr uintptr_t kElementBytes = D == DType::kF32 ? 4 : 2;
+    const uintptr_t misaligned = reinterpret_cast<uintptr_t>(row) & 63;
+    if (misaligned && misaligned % kElementBytes == 0) {
+      const int64_t head = static_cast<int64_t>((64 - misaligned) / kElementBytes);
+      const int64_t end = head < cols ? head : cols;
+      while (k < end) {
+        const int64_t left = end - k;
+        const __mmask16 mask = left >= 16 ? 0xFFFF : static_cast<__mmask16>((1u << left) - 1);
+        a1 = _mm512_fmadd_ps(LoadWeightsMasked<D>(row, k, mask), _mm512_maskz_loadu_ps(mask, x + k), a1);
+        k += left >= 16 ? 16 : left;
+      }
+    }
+  }
   for (; k + 64 <= cols; k += 64) {
     a0 = _mm512_fmadd_ps(LoadWeights<D>(row, k), _mm512_loadu_ps(x + k), a0);
     a1 = _mm512_fmadd_ps(LoadWeights<D>(row, k + 16), _mm512_loadu_ps(x + k + 16), a1);
