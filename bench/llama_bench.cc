@@ -24,6 +24,7 @@
 #include "dataset/jsonl.h"
 #include "llm/llama.h"
 #include "llm/tensor.h"
+#include "random_llama.h"
 #include "util/thread_pool.h"
 
 namespace fs = std::filesystem;
@@ -213,15 +214,7 @@ void Write(const fs::path& dir, const Shape& s) {
     std::vector<uint16_t> bf(v.size());
     for (size_t i = 0; i < v.size(); ++i) bf[i] = llm::FloatToBFloat16(v[i]);
     Append(st, bf.data(), 2 * bf.size());
-    if (t.permute_heads) {  // llama.cpp's interleaved RoPE layout for Q and K rows
-      std::vector<float> p(v.size());
-      for (int h = 0; h < t.permute_heads; ++h)
-        for (int i = 0; i < hd / 2; ++i)
-          for (int k = 0; k < 2; ++k)
-            std::memcpy(&p[(static_cast<size_t>(h) * hd + 2 * i + k) * t.cols], &v[(static_cast<size_t>(h) * hd + k * hd / 2 + i) * t.cols],
-                        sizeof(float) * t.cols);
-      v.swap(p);
-    }
+    if (t.permute_heads) v = testing::PermuteForGguf(v, t.permute_heads, hd, static_cast<int>(t.cols));
     pad(data_pos);
     if (t.cols) {
       std::vector<uint16_t> h(v.size());

@@ -28,8 +28,7 @@ class CpuBackend : public Backend {
   }
 
   size_t KvBytes(DType type, int kv_dim, int, int max_len) const override {
-    const int64_t positions = (static_cast<int64_t>(max_len) + kKeyTile - 1) / kKeyTile * kKeyTile;
-    return RowBytes(type, positions * kv_dim);
+    return RowBytes(type, KeyTiles(max_len) * kKeyTile * kv_dim);
   }
 
   void Embed(const Matrix& table, const int* tokens, int n, float* x) override {
@@ -103,7 +102,7 @@ class CpuBackend : public Backend {
       const float* kt = k + static_cast<int64_t>(t) * cache.kv_dim;
       FloatToRow(v + static_cast<int64_t>(t) * cache.kv_dim, cache.kv_dim, cache.dtype, cache.values + value_row * pos);
       // Key d of head h at position pos: tile pos / 32 of head h, row d, column pos % 32.
-      const int64_t tiles = (cache.max_len + kKeyTile - 1) / kKeyTile;
+      const int64_t tiles = KeyTiles(cache.max_len);
       for (int d = 0; d < cache.kv_dim; ++d) {
         const int64_t head = d / cache.head_dim, dim = d % cache.head_dim;
         const int64_t index = ((head * tiles + pos / kKeyTile) * cache.head_dim + dim) * kKeyTile + pos % kKeyTile;
@@ -148,7 +147,7 @@ class CpuBackend : public Backend {
       a.q_stride = s.head_dim;
       a.m = m;
       a.n_ctx = n_ctx;
-      const int64_t tiles = (cache.max_len + kKeyTile - 1) / kKeyTile;
+      const int64_t tiles = KeyTiles(cache.max_len);
       a.key_tile_bytes = RowBytes(cache.dtype, static_cast<int64_t>(s.head_dim) * kKeyTile);
       a.keys_t = cache.keys + a.key_tile_bytes * static_cast<size_t>(kvh * tiles);
       a.values = cache.values + RowBytes(cache.dtype, static_cast<int64_t>(kvh) * s.head_dim);

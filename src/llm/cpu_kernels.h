@@ -25,6 +25,9 @@ struct MatrixRef {
 constexpr int kMaxAttendQueries = 8;
 constexpr int kKeyTile = 32;
 
+// Key tiles per KV head for max_len positions.
+inline int64_t KeyTiles(int64_t max_len) { return (max_len + kKeyTile - 1) / kKeyTile; }
+
 struct AttendArgs {
   const float* q;           // query i at q + i * q_stride (head_dim values)
   int64_t q_stride;

@@ -15,6 +15,11 @@ const CpuKernels& Avx512KernelTable();
 
 namespace {
 
+// Lanes for the `left` remaining values of a 16-wide step.
+inline __mmask16 TailMask(int64_t left) {
+  return left >= 16 ? 0xFFFF : left <= 0 ? 0 : static_cast<__mmask16>((1u << left) - 1);
+}
+
 template <DType D>
 inline __m512 LoadWeights(const uint8_t* row, int64_t k) {
   if constexpr (D == DType::kF32) {
@@ -67,7 +72,7 @@ void Tile(const uint8_t* const* rows, int64_t cols, const float* x, int64_t x_st
     }
   }
   if (k < cols) {
-    const __mmask16 mask = static_cast<__mmask16>((1u << (cols - k)) - 1);
+    const __mmask16 mask = TailMask(cols - k);
     __m512 w[R];
 #pragma GCC unroll 8
     for (int r = 0; r < R; ++r) w[r] = LoadWeightsMasked<D>(rows[r], k, mask);
@@ -119,7 +124,7 @@ float RowDot(const uint8_t* row, const float* x, int64_t cols) {
       const int64_t end = head < cols ? head : cols;
       while (k < end) {
         const int64_t left = end - k;
-        const __mmask16 mask = left >= 16 ? 0xFFFF : static_cast<__mmask16>((1u << left) - 1);
+        const __mmask16 mask = TailMask(left);
         a1 = _mm512_fmadd_ps(LoadWeightsMasked<D>(row, k, mask), _mm512_maskz_loadu_ps(mask, x + k), a1);
         k += left >= 16 ? 16 : left;
       }
@@ -133,7 +138,7 @@ float RowDot(const uint8_t* row, const float* x, int64_t cols) {
   }
   for (; k + 16 <= cols; k += 16) a0 = _mm512_fmadd_ps(LoadWeights<D>(row, k), _mm512_loadu_ps(x + k), a0);
   if (k < cols) {
-    const __mmask16 mask = static_cast<__mmask16>((1u << (cols - k)) - 1);
+    const __mmask16 mask = TailMask(cols - k);
     a1 = _mm512_fmadd_ps(LoadWeightsMasked<D>(row, k, mask), _mm512_maskz_loadu_ps(mask, x + k), a1);
   }
   return _mm512_reduce_add_ps(_mm512_add_ps(_mm512_add_ps(a0, a1), _mm512_add_ps(a2, a3)));
@@ -193,10 +198,6 @@ inline __m512 LoadKv(const uint8_t* p, DType type, int64_t i) {
 inline __m512 LoadKvMasked(const uint8_t* p, DType type, int64_t i, __mmask16 mask) {
   if (type == DType::kF32) return _mm512_maskz_loadu_ps(mask, reinterpret_cast<const float*>(p) + i);
   return _mm512_cvtph_ps(_mm256_maskz_loadu_epi16(mask, p + 2 * i));
-}
-
-inline __mmask16 TailMask(int64_t left) {
-  return left >= 16 ? 0xFFFF : left <= 0 ? 0 : static_cast<__mmask16>((1u << left) - 1);
 }
 
 // (No <algorithm> here: its inline templates, compiled with AVX-512 flags, could be the copy the
@@ -313,7 +314,7 @@ void Attend(const AttendArgs& a) {
 void Swiglu(float* gate, const float* up, int64_t n) {
   for (int64_t i = 0; i < n; i += 16) {
     const int64_t left = n - i;
-    const __mmask16 mask = left >= 16 ? 0xFFFF : static_cast<__mmask16>((1u << left) - 1);
+    const __mmask16 mask = TailMask(left);
     const __m512 g = _mm512_maskz_loadu_ps(mask, gate + i);
     const __m512 u = _mm512_maskz_loadu_ps(mask, up + i);
     const __m512 silu = _mm512_div_ps(g, _mm512_add_ps(_mm512_set1_ps(1.0f), Exp(_mm512_sub_ps(_mm512_setzero_ps(), g))));

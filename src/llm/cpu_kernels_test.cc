@@ -49,7 +49,7 @@ TEST(CpuKernels, Avx512AgreesWithPortable) {
         std::vector<float> q(static_cast<size_t>(m * head_dim));
         for (auto& v : q) v = u(rng);
         // Keys in tiles of 32 positions, transposed inside each tile.
-        const int tiles = (max_len + kKeyTile - 1) / kKeyTile;
+        const int64_t tiles = KeyTiles(max_len);
         const size_t tile_bytes = RowBytes(kv, static_cast<int64_t>(head_dim) * kKeyTile);
         std::vector<uint8_t> keys(tile_bytes * tiles), values(RowBytes(kv, head_dim) * max_len);
         std::vector<float> row(std::max(kKeyTile * head_dim, head_dim));

@@ -16,12 +16,15 @@ namespace sweinfer::llm {
 
 namespace fs = std::filesystem;
 
+std::vector<const Matrix*> LlamaLayer::matrices() const { return {&wq, &wk, &wv, &wo, &w_gate, &w_up, &w_down}; }
+std::vector<Matrix*> LlamaLayer::matrices() { return {&wq, &wk, &wv, &wo, &w_gate, &w_up, &w_down}; }
+
 size_t LlamaModel::WeightBytes() const {
   size_t total = embed.bytes() + final_norm.size() * 4;
   if (output.data != embed.data) total += output.bytes();
   for (const auto& L : layers) {
     total += (L.attn_norm.size() + L.ffn_norm.size()) * 4;
-    for (const Matrix* w : {&L.wq, &L.wk, &L.wv, &L.wo, &L.w_gate, &L.w_up, &L.w_down}) total += w->bytes();
+    for (const Matrix* w : L.matrices()) total += w->bytes();
   }
   return total;
 }
@@ -77,6 +80,45 @@ class TensorTable {
   std::string source_;
   std::map<std::string, TensorView> tensors_;
 };
+
+// Where each weight lives in a file format; layer weights are named layer_prefix + N + "." + name.
+struct WeightNames {
+  const char *embed, *final_norm, *output, *layer_prefix;
+  const char *attn_norm, *wq, *wk, *wv, *wo, *ffn_norm, *w_gate, *w_up, *w_down;
+};
+constexpr WeightNames kHuggingFaceNames{"model.embed_tokens.weight", "model.norm.weight", "lm_head.weight", "model.layers.",
+                                        "input_layernorm.weight", "self_attn.q_proj.weight", "self_attn.k_proj.weight",
+                                        "self_attn.v_proj.weight", "self_attn.o_proj.weight",
+                                        "post_attention_layernorm.weight", "mlp.gate_proj.weight", "mlp.up_proj.weight",
+                                        "mlp.down_proj.weight"};
+constexpr WeightNames kGgufNames{"token_embd.weight", "output_norm.weight", "output.weight", "blk.",
+                                 "attn_norm.weight", "attn_q.weight", "attn_k.weight", "attn_v.weight",
+                                 "attn_output.weight", "ffn_norm.weight", "ffn_gate.weight", "ffn_up.weight",
+                                 "ffn_down.weight"};
+
+// Takes every weight of `m.config`'s shape from `tensors`; the output is the embedding when
+// `tied` or when the file has no output matrix.
+void TakeWeights(LlamaModel& m, const TensorTable& tensors, const WeightNames& names, bool tied) {
+  const auto& cfg = m.config;
+  const int kv_dim = cfg.n_kv_heads * cfg.head_dim, q_dim = cfg.n_heads * cfg.head_dim;
+  m.embed = tensors.TakeMatrix(names.embed, cfg.vocab_size, cfg.dim);
+  m.final_norm = tensors.TakeVector(names.final_norm, cfg.dim);
+  m.output = tied || !tensors.Has(names.output) ? m.embed : tensors.TakeMatrix(names.output, cfg.vocab_size, cfg.dim);
+  for (int l = 0; l < cfg.n_layers; ++l) {
+    const std::string p = names.layer_prefix + std::to_string(l) + ".";
+    LlamaLayer L;
+    L.attn_norm = tensors.TakeVector(p + names.attn_norm, cfg.dim);
+    L.wq = tensors.TakeMatrix(p + names.wq, q_dim, cfg.dim);
+    L.wk = tensors.TakeMatrix(p + names.wk, kv_dim, cfg.dim);
+    L.wv = tensors.TakeMatrix(p + names.wv, kv_dim, cfg.dim);
+    L.wo = tensors.TakeMatrix(p + names.wo, cfg.dim, q_dim);
+    L.ffn_norm = tensors.TakeVector(p + names.ffn_norm, cfg.dim);
+    L.w_gate = tensors.TakeMatrix(p + names.w_gate, cfg.hidden_dim, cfg.dim);
+    L.w_up = tensors.TakeMatrix(p + names.w_up, cfg.hidden_dim, cfg.dim);
+    L.w_down = tensors.TakeMatrix(p + names.w_down, cfg.dim, cfg.hidden_dim);
+    m.layers.push_back(std::move(L));
+  }
+}
 
 void CheckConfig(const LlamaConfig& c, const std::string& source) {
   if (c.dim <= 0 || c.hidden_dim <= 0 || c.n_layers <= 0 || c.n_heads <= 0 || c.n_kv_heads <= 0 || c.vocab_size <= 0 ||
@@ -150,24 +192,7 @@ LlamaModel LoadHuggingFace(const fs::path& dir) {
     for (const auto& [name, view] : ReadSafetensors(mapped->bytes(), f.string())) tensors.Add(name, view);
     m.files.push_back(std::move(mapped));
   }
-  const int kv_dim = cfg.n_kv_heads * cfg.head_dim, q_dim = cfg.n_heads * cfg.head_dim;
-  m.embed = tensors.TakeMatrix("model.embed_tokens.weight", cfg.vocab_size, cfg.dim);
-  m.final_norm = tensors.TakeVector("model.norm.weight", cfg.dim);
-  m.output = tied || !tensors.Has("lm_head.weight") ? m.embed : tensors.TakeMatrix("lm_head.weight", cfg.vocab_size, cfg.dim);
-  for (int l = 0; l < cfg.n_layers; ++l) {
-    const std::string p = "model.layers." + std::to_string(l) + ".";
-    LlamaLayer L;
-    L.attn_norm = tensors.TakeVector(p + "input_layernorm.weight", cfg.dim);
-    L.wq = tensors.TakeMatrix(p + "self_attn.q_proj.weight", q_dim, cfg.dim);
-    L.wk = tensors.TakeMatrix(p + "self_attn.k_proj.weight", kv_dim, cfg.dim);
-    L.wv = tensors.TakeMatrix(p + "self_attn.v_proj.weight", kv_dim, cfg.dim);
-    L.wo = tensors.TakeMatrix(p + "self_attn.o_proj.weight", cfg.dim, q_dim);
-    L.ffn_norm = tensors.TakeVector(p + "post_attention_layernorm.weight", cfg.dim);
-    L.w_gate = tensors.TakeMatrix(p + "mlp.gate_proj.weight", cfg.hidden_dim, cfg.dim);
-    L.w_up = tensors.TakeMatrix(p + "mlp.up_proj.weight", cfg.hidden_dim, cfg.dim);
-    L.w_down = tensors.TakeMatrix(p + "mlp.down_proj.weight", cfg.dim, cfg.hidden_dim);
-    m.layers.push_back(std::move(L));
-  }
+  TakeWeights(m, tensors, kHuggingFaceNames, tied);
   return m;
 }
 
@@ -204,29 +229,10 @@ LlamaModel LoadGguf(const std::string& path) {
   CheckConfig(cfg, path);
   TensorTable tensors(path);
   for (const auto& [name, view] : g.tensors) tensors.Add(name, view);
-  const int kv_dim = cfg.n_kv_heads * cfg.head_dim, q_dim = cfg.n_heads * cfg.head_dim;
-  m.embed = tensors.TakeMatrix("token_embd.weight", cfg.vocab_size, cfg.dim);
-  m.final_norm = tensors.TakeVector("output_norm.weight", cfg.dim);
-  m.output = tensors.Has("output.weight") ? tensors.TakeMatrix("output.weight", cfg.vocab_size, cfg.dim) : m.embed;
-  for (int l = 0; l < cfg.n_layers; ++l) {
-    const std::string p = "blk." + std::to_string(l) + ".";
-    LlamaLayer L;
-    L.attn_norm = tensors.TakeVector(p + "attn_norm.weight", cfg.dim);
-    L.wq = tensors.TakeMatrix(p + "attn_q.weight", q_dim, cfg.dim);
-    L.wk = tensors.TakeMatrix(p + "attn_k.weight", kv_dim, cfg.dim);
-    L.wv = tensors.TakeMatrix(p + "attn_v.weight", kv_dim, cfg.dim);
-    L.wo = tensors.TakeMatrix(p + "attn_output.weight", cfg.dim, q_dim);
-    L.ffn_norm = tensors.TakeVector(p + "ffn_norm.weight", cfg.dim);
-    L.w_gate = tensors.TakeMatrix(p + "ffn_gate.weight", cfg.hidden_dim, cfg.dim);
-    L.w_up = tensors.TakeMatrix(p + "ffn_up.weight", cfg.hidden_dim, cfg.dim);
-    L.w_down = tensors.TakeMatrix(p + "ffn_down.weight", cfg.dim, cfg.hidden_dim);
-    m.layers.push_back(std::move(L));
-  }
+  TakeWeights(m, tensors, kGgufNames, false);
   m.files.push_back(std::move(mapped));
   return m;
 }
-
-std::vector<Matrix*> LayerMatrices(LlamaLayer& L) { return {&L.wq, &L.wk, &L.wv, &L.wo, &L.w_gate, &L.w_up, &L.w_down}; }
 
 }  // namespace
 
@@ -294,7 +300,7 @@ void QuantizeModel(LlamaModel& m, DType type) {
   };
   const bool tied = m.output.data == m.embed.data;
   for (auto& L : m.layers) {
-    for (Matrix* w : LayerMatrices(L)) convert(*w);
+    for (Matrix* w : L.matrices()) convert(*w);
   }
   convert(m.output);
   if (tied) {
@@ -305,7 +311,7 @@ void QuantizeModel(LlamaModel& m, DType type) {
   // Mappings nothing points into any more can go.
   bool mapped_left = false;
   for (auto& L : m.layers) {
-    for (Matrix* w : LayerMatrices(L)) mapped_left |= !w->owned;
+    for (Matrix* w : L.matrices()) mapped_left |= !w->owned;
   }
   mapped_left |= !m.embed.owned || !m.output.owned;
   if (!mapped_left) m.files.clear();

@@ -31,6 +31,9 @@ struct LlamaConfig {
 struct LlamaLayer {
   std::vector<float> attn_norm, ffn_norm;
   Matrix wq, wk, wv, wo, w_gate, w_up, w_down;
+  // The seven matrices above, in that order.
+  std::vector<const Matrix*> matrices() const;
+  std::vector<Matrix*> matrices();
 };
 
 struct LlamaModel {

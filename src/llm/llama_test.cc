@@ -221,7 +221,7 @@ TEST(Llama, WeightsStayMappedInTheirStoredType) {
   const auto bytes = model.files[0]->bytes();
   const auto* begin = reinterpret_cast<const uint8_t*>(bytes.data());
   for (const auto& L : model.layers) {
-    for (const Matrix* w : {&L.wq, &L.wk, &L.wv, &L.wo, &L.w_gate, &L.w_up, &L.w_down}) {
+    for (const Matrix* w : L.matrices()) {
       EXPECT_EQ(w->dtype, DType::kBF16);
       EXPECT_FALSE(w->owned);
       EXPECT_GE(w->data, begin);
