@@ -506,16 +506,9 @@ ToolResult GitApply(std::string_view patch_text, const FileSource& tree, const G
     result.files.push_back(std::move(file));
   }
   result.exit_code = failed ? 1 : 0;
+  // git apply is atomic; with --reject every section that got past its checks is written, with
+  // the hunks that applied (a missing file skips only its own section).
   if (!failed || options.reject) result.contents = std::move(written);
-  if (failed && options.reject) {
-    // git apply --reject writes nothing when a section fails before its hunks (missing file...).
-    for (const auto& f : result.files) {
-      if (!f.error.empty()) {
-        result.contents.clear();
-        break;
-      }
-    }
-  }
   return result;
 }
 

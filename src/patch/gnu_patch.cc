@@ -99,7 +99,8 @@ class PatchReader {
       }
       sections.push_back(std::move(section));
     }
-    if (sections.empty()) throw Fatal{"Only garbage was found in the patch input."};
+    // An empty patch file is no error (exit 0); any other text without a hunk is.
+    if (sections.empty() && (!lines_.empty() || !partial_tail_.empty())) throw Fatal{"Only garbage was found in the patch input."};
     return sections;
   }
 
