@@ -105,11 +105,11 @@ class GitPatchParser {
   }
 
   // A path after stripping one leading component (-p1), up to a tab; "" for /dev/null.
-  static std::optional<std::string> StripName(std::string_view name) {
+  static std::optional<std::string> StripName(std::string_view name, bool dev_null_is_empty = true) {
     size_t tab = name.find('\t');
     if (tab != std::string_view::npos) name = name.substr(0, tab);
     while (!name.empty() && (name.back() == '\n' || name.back() == '\r')) name.remove_suffix(1);
-    if (name == "/dev/null") return std::string();
+    if (dev_null_is_empty && name == "/dev/null") return std::string();
     size_t slash = name.find('/');
     if (slash == std::string_view::npos) return std::nullopt;
     std::string_view rest = name.substr(slash + 1);
@@ -159,6 +159,8 @@ class GitPatchParser {
       if (first && first->empty()) {
         patch->is_new = 1;
         patch->is_delete = 0;
+        // The other side is read as a name even when it is /dev/null too (git creates "dev/null").
+        second = StripName(text_.substr(offset + len + 4, next_len - 4), false);
         if (!second || second->empty()) throw ParseFailure{"unable to find filename in patch at line " + std::to_string(linenr_)};
         patch->new_name = *second;
       } else if (second && second->empty()) {
