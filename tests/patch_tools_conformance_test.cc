@@ -306,7 +306,9 @@ TEST(PatchToolsConformance, AgreesWithRealGitAndGnuPatch) {
     for (const auto& f : ours_gnu.files) {
       if (f.reversed) ++seen["patch: reversed"];
       for (const auto& h : f.hunks) {
-        ++seen[std::string("patch: ") + HunkOutcomeName(h.outcome) + (h.fuzz ? " " + std::to_string(h.fuzz) : "")];
+        std::string key = std::string("patch: ") + HunkOutcomeName(h.outcome);
+        if (h.fuzz) key += " " + std::to_string(h.fuzz);
+        ++seen[key];
       }
     }
     for (const auto& f : ours_git.files)

@@ -167,7 +167,9 @@ TEST(HarnessApply, CornerCasesAsTheRealToolsDecide) {
     if (real) {
       auto [step, after] = RealHarness(c.tree, c.patch);
       EXPECT_EQ(ours.applies_with.value_or("none"), step);
-      if (ours.applies_with) EXPECT_EQ(OursAfter(c.tree, ours), after);
+      if (ours.applies_with) {
+        EXPECT_EQ(OursAfter(c.tree, ours), after);
+      }
     }
   }
   if (!real) GTEST_SKIP() << "git or GNU patch is not installed: checked against the stated outcomes only";
