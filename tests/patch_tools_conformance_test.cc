@@ -307,7 +307,7 @@ TEST(PatchToolsConformance, AgreesWithRealGitAndGnuPatch) {
       if (f.reversed) ++seen["patch: reversed"];
       for (const auto& h : f.hunks) {
         std::string key = std::string("patch: ") + HunkOutcomeName(h.outcome);
-        if (h.fuzz) key += " " + std::to_string(h.fuzz);
+        if (h.fuzz) key.append(" ").append(std::to_string(h.fuzz));
         ++seen[key];
       }
     }
