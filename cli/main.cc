@@ -10,6 +10,7 @@
 
 #include "dataset/dataset.h"
 #include "patch/extract.h"
+#include "pipelines/check_patches.h"
 #include "pipelines/make_dataset.h"
 #include "pipelines/retrieve.h"
 #include "pipelines/run_api.h"
@@ -331,6 +332,19 @@ int main(int argc, char** argv) {
                         "server: the model name the server knows (default: the LoRA adapter's folder name, else the model)");
   run_llama->add_option("--concurrency", rm.concurrency, "server: requests in flight");
 
+  // check-patches
+  pipelines::CheckPatchesOptions cp;
+  std::optional<std::string> cp_repos, cp_output;
+  auto* check = app.add_subcommand("check-patches", "What the harness will do with each predicted patch (no checkout)");
+  check->add_option("--predictions", cp.predictions_path, "Predictions: JSONL, a JSON list or a dict keyed by instance id")->required();
+  check->add_option("--dataset_name_or_path", cp.dataset_name_or_path, "The instances (repo, base_commit, gold patch)")->required();
+  check->add_option("--split", cp.split);
+  check->add_option("--repos_dir", cp_repos, "Directory of owner__name(.git) clones");
+  check->add_option("--clone_base_url", cp.repositories.clone_base_url);
+  check->add_option("--output", cp_output, "JSON Lines out (default: {predictions}.checks.jsonl)");
+  check->add_option("--num_workers", cp.num_workers, "Parallel predictions (default: cores)");
+  check->add_option("--fuzz", cp.max_fuzz, "GNU patch's --fuzz, as the harness runs it")->check(CLI::Range(0, 100));
+
   auto args = NormalizeFlags(argc, argv);
   std::reverse(args.begin(), args.end());
   try {
@@ -388,6 +402,18 @@ int main(int argc, char** argv) {
       if (report.without_retrieved) std::printf("WARNING: %zu instances have no retrieved files\n", report.without_retrieved);
       std::printf("Avg Recall: %.2f\nAll Recall: %.2f\nAny Recall: %.2f\n", report.avg, report.all, report.any);
       for (const auto& [k, recall] : report.file_recall) std::printf("File recall@%d: %.2f\n", k, recall);
+      return 0;
+    }
+    if (*check) {
+      cp.repositories.repos_dir = cp_repos;
+      cp.output = cp_output;
+      cp.quiet = quiet;
+      auto summary = pipelines::RunCheckPatches(cp);
+      if (!quiet) std::fputs(pipelines::FormatCheckSummary(summary).c_str(), stdout);
+      if (!quiet) {
+        std::string skipped = summary.skipped ? " (" + std::to_string(summary.skipped) + " were already there)" : "";
+        std::fprintf(stderr, "wrote %s%s\n", summary.output_file.c_str(), skipped.c_str());
+      }
       return 0;
     }
     if (*info) return DatasetInfoCommand(info_path);
