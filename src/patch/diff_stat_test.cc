@@ -21,7 +21,7 @@ TEST(DiffStat, LenientOnModelText) {
   EXPECT_EQ(s.lines_added, 1);
   EXPECT_EQ(s.lines_removed, 1);
   auto rename = StatPatch("diff --git a/a.py b/b.py\nsimilarity index 100%\nrename from a.py\nrename to b.py\n");
-  EXPECT_EQ(rename.paths, (std::vector<std::string>{"b.py", "a.py"}));
+  EXPECT_EQ(rename.paths, (std::vector<std::string>{"a.py", "b.py"}));
   EXPECT_TRUE(StatPatch("").paths.empty());
 }
 
