@@ -157,6 +157,69 @@ Record CheckPrediction(const Record& prediction, const Record& instance, const p
   return out;
 }
 
+void CheckPredictions(const std::vector<const Record*>& todo, const std::map<std::string, Record>& instances,
+                      const RepositorySource& repositories, const std::string& dataset_label, int num_workers, int max_fuzz,
+                      bool quiet, const std::function<void(Record&&)>& sink) {
+  Progress progress("check-patches", todo.size(), quiet);
+  std::atomic<size_t> next{0};
+  std::mutex sink_mutex, path_mutex;
+  std::map<std::string, std::string> repo_paths;
+  auto worker = [&] {
+    std::map<std::string, std::shared_ptr<git::Repository>> open;
+    for (size_t i; (i = next++) < todo.size();) {
+      const Record& prediction = *todo[i];
+      const std::string id = prediction["instance_id"];
+      Record result;
+      auto it = instances.find(id);
+      try {
+        if (it == instances.end()) throw Error("instance " + id + " is not in " + dataset_label);
+        const Record& instance = it->second;
+        std::string repo = instance.at("repo"), commit = instance.at("base_commit");
+        if (!open.count(repo)) {
+          std::string path;
+          {
+            std::lock_guard<std::mutex> lock(path_mutex);
+            if (!repo_paths.count(repo)) repo_paths[repo] = repositories.PathFor(repo);
+            path = repo_paths[repo];
+          }
+          open[repo] = std::make_shared<git::Repository>(git::Repository::Open(path));
+        }
+        git::TreeSnapshot tree = open[repo]->Snapshot(commit);
+        patch::FileSource source = [&tree](const std::string& p) -> std::optional<std::string> {
+          if (!tree.IsFile(p)) return std::nullopt;
+          return tree.ReadFile(p).bytes;
+        };
+        result = CheckPrediction(prediction, instance, source, max_fuzz);
+      } catch (const std::exception& e) {
+        result = Record::object();
+        result["instance_id"] = id;
+        result["model_name_or_path"] = prediction.value("model_name_or_path", Record(nullptr));
+        result["repo"] = it == instances.end() ? Record(nullptr) : it->second.value("repo", Record(nullptr));
+        result["category"] = "error";
+        result["applies_with"] = nullptr;
+        result["hunks"] = Record::array();
+        result["files"] = Record::object();
+        result["gold_file_recall"] = nullptr;
+        result["gold_file_precision"] = nullptr;
+        result["syntax_ok"] = nullptr;
+        result["error"] = e.what();
+      }
+      {
+        std::lock_guard<std::mutex> lock(sink_mutex);
+        sink(std::move(result));
+      }
+      progress.Advance();
+    }
+  };
+  int workers = num_workers > 0 ? num_workers : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  workers = static_cast<int>(std::min<size_t>(static_cast<size_t>(workers), std::max<size_t>(1, todo.size())));
+  std::vector<std::thread> threads;
+  for (int w = 1; w < workers; ++w) threads.emplace_back(worker);
+  worker();
+  for (auto& t : threads) t.join();
+  progress.Finish();
+}
+
 CheckPatchesSummary RunCheckPatches(const CheckPatchesOptions& o) {
   std::vector<Record> predictions = dataset::LoadPredictions(o.predictions_path);
   std::vector<Record> rows = dataset::Dataset::Open(o.dataset_name_or_path).LoadSplit(o.split);
@@ -193,67 +256,14 @@ CheckPatchesSummary RunCheckPatches(const CheckPatchesOptions& o) {
     };
     return repo_of(a) < repo_of(b);
   });
-  Progress progress("check-patches", todo.size(), o.quiet);
-  std::atomic<size_t> next{0};
   std::mutex summary_mutex;
-  std::mutex path_mutex;
-  std::map<std::string, std::string> repo_paths;
-  auto worker = [&] {
-    std::map<std::string, std::shared_ptr<git::Repository>> open;
-    for (size_t i; (i = next++) < todo.size();) {
-      const Record& prediction = *todo[i];
-      const std::string id = prediction["instance_id"];
-      Record result;
-      auto it = instances.find(id);
-      try {
-        if (it == instances.end()) throw Error("instance " + id + " is not in " + o.dataset_name_or_path + " (split " + o.split + ")");
-        const Record& instance = it->second;
-        std::string repo = instance.at("repo"), commit = instance.at("base_commit");
-        if (!open.count(repo)) {
-          std::string path;
-          {
-            std::lock_guard<std::mutex> lock(path_mutex);
-            if (!repo_paths.count(repo)) repo_paths[repo] = o.repositories.PathFor(repo);
-            path = repo_paths[repo];
-          }
-          open[repo] = std::make_shared<git::Repository>(git::Repository::Open(path));
-        }
-        git::TreeSnapshot tree = open[repo]->Snapshot(commit);
-        patch::FileSource source = [&tree](const std::string& p) -> std::optional<std::string> {
-          if (!tree.IsFile(p)) return std::nullopt;
-          return tree.ReadFile(p).bytes;
-        };
-        result = CheckPrediction(prediction, instance, source, o.max_fuzz);
-      } catch (const std::exception& e) {
-        result = Record::object();
-        result["instance_id"] = id;
-        result["model_name_or_path"] = prediction.value("model_name_or_path", Record(nullptr));
-        result["repo"] = it == instances.end() ? Record(nullptr) : it->second.value("repo", Record(nullptr));
-        result["category"] = "error";
-        result["applies_with"] = nullptr;
-        result["hunks"] = Record::array();
-        result["files"] = Record::object();
-        result["gold_file_recall"] = nullptr;
-        result["gold_file_precision"] = nullptr;
-        result["syntax_ok"] = nullptr;
-        result["error"] = e.what();
-      }
-      writer.Append(result);
-      {
-        std::lock_guard<std::mutex> lock(summary_mutex);
-        Count(&summary.by_repo[result["repo"].is_string() ? result["repo"].get<std::string>() : "(not in the dataset)"], result);
-        Count(&summary.by_repo[""], result);
-      }
-      progress.Advance();
-    }
-  };
-  int workers = o.num_workers > 0 ? o.num_workers : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
-  workers = static_cast<int>(std::min<size_t>(static_cast<size_t>(workers), std::max<size_t>(1, todo.size())));
-  std::vector<std::thread> threads;
-  for (int w = 1; w < workers; ++w) threads.emplace_back(worker);
-  worker();
-  for (auto& t : threads) t.join();
-  progress.Finish();
+  CheckPredictions(todo, instances, o.repositories, o.dataset_name_or_path + " (split " + o.split + ")", o.num_workers,
+                   o.max_fuzz, o.quiet, [&](Record&& result) {
+                     writer.Append(result);
+                     Count(&summary.by_repo[result["repo"].is_string() ? result["repo"].get<std::string>() : "(not in the dataset)"],
+                           result);
+                     Count(&summary.by_repo[""], result);
+                   });
   return summary;
 }
 

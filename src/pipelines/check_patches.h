@@ -6,6 +6,7 @@
 // summary by repository.
 #pragma once
 
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
@@ -44,6 +45,14 @@ struct CheckPatchesSummary {
 // The check of one prediction against its instance (which must hold repo, base_commit, patch).
 dataset::Record CheckPrediction(const dataset::Record& prediction, const dataset::Record& instance,
                                 const patch::FileSource& tree, int max_fuzz = 5);
+
+// Checks `predictions` on `workers` threads (repositories opened once per worker) and hands each
+// result to `sink` (called under a lock, in completion order). A prediction whose instance or
+// repository is missing gets a record with category "error" and the reason in "error".
+void CheckPredictions(const std::vector<const dataset::Record*>& predictions,
+                      const std::map<std::string, dataset::Record>& instances, const RepositorySource& repositories,
+                      const std::string& dataset_label, int workers, int max_fuzz, bool quiet,
+                      const std::function<void(dataset::Record&&)>& sink);
 
 CheckPatchesSummary RunCheckPatches(const CheckPatchesOptions& options);
 
