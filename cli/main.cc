@@ -2,6 +2,7 @@
 // in the core library. Flags keep the reference's snake_case names and accept kebab-case too.
 #include <CLI/CLI.hpp>
 #include <cstdio>
+#include <filesystem>
 #include <iostream>
 #include <iterator>
 #include <sstream>
@@ -12,6 +13,7 @@
 #include "patch/extract.h"
 #include "pipelines/check_patches.h"
 #include "pipelines/make_dataset.h"
+#include "pipelines/report.h"
 #include "pipelines/retrieve.h"
 #include "pipelines/run_api.h"
 #include "pipelines/run_llama.h"
@@ -345,6 +347,26 @@ int main(int argc, char** argv) {
   check->add_option("--num_workers", cp.num_workers, "Parallel predictions (default: cores)");
   check->add_option("--fuzz", cp.max_fuzz, "GNU patch's --fuzz, as the harness runs it")->check(CLI::Range(0, 100));
 
+  // report
+  pipelines::ReportOptions rp;
+  std::optional<std::string> rp_repos, rp_clone;
+  auto* report = app.add_subcommand("report", "A self-contained HTML report of a run (or two, side by side)");
+  report->add_option("--predictions", rp.predictions, "Predictions file; give two to compare runs")->required()->expected(1, 2)
+      ->allow_extra_args(false);
+  report->add_option("--dataset_name_or_path", rp.dataset_name_or_path, "The instances")->required();
+  report->add_option("--split", rp.split);
+  report->add_option("--checks", rp.checks, "check-patches output, one per --predictions (else checked here with --repos_dir)");
+  report->add_option("--harness_report", rp.harness_reports, "The harness's {model}.{run_id}.json, one per --predictions");
+  report->add_option("--harness_logs", rp.harness_logs, "A directory of the harness's per-instance report.json, one per --predictions");
+  report->add_option("--retrieval_file", rp.retrieval_file, "BM25 hits (retrieve output) for recall@k");
+  report->add_option("--repos_dir", rp_repos, "Directory of owner__name(.git) clones, to check patches here");
+  report->add_option("--clone_base_url", rp_clone, "Clone missing repositories from here to check patches");
+  report->add_option("--tokenizer_name", rp.tokenizer_name, "Counts prompt tokens of a text column when predictions carry no usage");
+  report->add_option("--tiktoken_dir", rp.tiktoken_dir);
+  report->add_option("--output", rp.output, "The HTML file to write");
+  report->add_option("--title", rp.title);
+  report->add_option("--num_workers", rp.num_workers);
+
   auto args = NormalizeFlags(argc, argv);
   std::reverse(args.begin(), args.end());
   try {
@@ -414,6 +436,17 @@ int main(int argc, char** argv) {
         std::string skipped = summary.skipped ? " (" + std::to_string(summary.skipped) + " were already there)" : "";
         std::fprintf(stderr, "wrote %s%s\n", summary.output_file.c_str(), skipped.c_str());
       }
+      return 0;
+    }
+    if (*report) {
+      if (rp_repos || rp_clone) {
+        rp.repositories = pipelines::RepositorySource();
+        rp.repositories->repos_dir = rp_repos;
+        if (rp_clone) rp.repositories->clone_base_url = *rp_clone;
+      }
+      rp.quiet = quiet;
+      auto summary = pipelines::RunReport(rp);
+      std::printf("%s\n", std::filesystem::absolute(summary.output_file).c_str());
       return 0;
     }
     if (*info) return DatasetInfoCommand(info_path);

@@ -1,6 +1,9 @@
 #include "report/html_report.h"
 
+#include <zlib.h>
+
 #include "report/svg_charts.h"
+#include "util/error.h"
 
 namespace sweinfer::report {
 namespace {
@@ -21,7 +24,9 @@ main { padding: 8px 28px 40px; }
 .chart-value { font-size: 10px; fill: var(--fg); } .chart-axis { stroke: var(--line); }
 .controls { display: flex; gap: 10px; align-items: center; margin: 8px 0; flex-wrap: wrap; }
 .controls input, .controls select { padding: 5px 8px; border: 1px solid var(--line); border-radius: 6px; background: #fff; }
-table { border-collapse: collapse; width: 100%; background: #fff; border: 1px solid var(--line); }
+table { border-collapse: collapse; width: 100%; background: #fff; border: 1px solid var(--line); table-layout: fixed; }
+td { overflow: hidden; text-overflow: ellipsis; white-space: nowrap; } .details td { white-space: normal; }
+th:first-child { width: 30%; } th:nth-child(2) { width: 16%; }
 th, td { padding: 5px 8px; border-bottom: 1px solid var(--line); text-align: left; vertical-align: top; }
 th { position: sticky; top: 0; background: #eef2f7; cursor: pointer; user-select: none; white-space: nowrap; }
 th.sorted-asc::after { content: " \25B2"; } th.sorted-desc::after { content: " \25BC"; }
@@ -45,10 +50,27 @@ pre.issue { white-space: pre-wrap; max-height: 300px; }
 )CSS";
 
 const char* kScript = R"JS(
-(function () {
+// The data is gzip + base64 (a quarter of the size to read and parse); DecompressionStream is built in.
+async function loadReportData() {
+  const el = document.getElementById("report-data");
+  if (el.dataset.encoding !== "gzip+base64") return JSON.parse(el.textContent);
+  let bytes;
+  if (Uint8Array.fromBase64) {
+    bytes = Uint8Array.fromBase64(el.textContent.trim());
+  } else {
+    const text = atob(el.textContent.trim());
+    bytes = new Uint8Array(text.length);
+    for (let i = 0; i < text.length; i++) bytes[i] = text.charCodeAt(i);
+  }
+  const stream = new Blob([bytes]).stream().pipeThrough(new DecompressionStream("gzip"));
+  return JSON.parse(await new Response(stream).text());
+}
+const loadStarted = performance.now();
+loadReportData().then(function (data) {
+  document.body.dataset.loadMs = String(Math.round(performance.now() - loadStarted));
   "use strict";
-  const data = JSON.parse(document.getElementById("report-data").textContent);
   const runs = data.runs, rows = data.rows;
+  rows.forEach((r, i) => { r._i = i; });
   const esc = (s) => String(s == null ? "" : s).replace(/[&<>"']/g, (c) => ({"&":"&amp;","<":"&lt;",">":"&gt;","\"":"&quot;","'":"&#39;"}[c]));
   const outcomeOf = (r) => r.category === "error" ? "error" : r.category === "empty" || r.category === "null" ? r.category : (r.applies_with || "not applied");
   const badgeClass = {"git apply": "b-git", "git apply --reject": "b-reject", "patch": "b-patch", "not applied": "b-none", "empty": "b-empty", "null": "b-empty", "error": "b-error", "unchecked": "b-empty"};
@@ -100,7 +122,7 @@ const char* kScript = R"JS(
     const html = [];
     for (let i = 0; i < view.length; i++) {
       const r = view[i];
-      html.push('<tr class="row" data-i="' + rows.indexOf(r) + '">' + columns.map((c) => "<td>" + c[2](r) + "</td>").join("") + "</tr>");
+      html.push('<tr class="row" data-i="' + r._i + '">' + columns.map((c) => "<td>" + c[2](r) + "</td>").join("") + "</tr>");
     }
     tbody.innerHTML = html.join("");
     shown.textContent = view.length + " of " + rows.length + " instances";
@@ -174,10 +196,55 @@ const char* kScript = R"JS(
   });
   [repoSelect, outcomeSelect].forEach((el) => el.addEventListener("change", render));
   search.addEventListener("input", render);
+  const t0 = performance.now();
   render();
+  document.body.dataset.runs = String(runs.length);
+  document.body.dataset.renderMs = String(Math.round(performance.now() - t0));
+  document.body.dataset.readyAt = String(Math.round(performance.now()));
   document.body.dataset.ready = "1";
-})();
+}).catch(function (e) {
+  document.getElementById("shown").textContent = "cannot read the report data: " + e;
+  throw e;
+});
 )JS";
+
+std::string Gzip(const std::string& data) {
+  z_stream zs{};
+  if (deflateInit2(&zs, 6, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK) throw Error("zlib: deflateInit2 failed");
+  std::string out(deflateBound(&zs, data.size()) + 32, '\0');
+  zs.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(data.data()));
+  zs.avail_in = static_cast<uInt>(data.size());
+  zs.next_out = reinterpret_cast<Bytef*>(out.data());
+  zs.avail_out = static_cast<uInt>(out.size());
+  int rc = deflate(&zs, Z_FINISH);
+  out.resize(zs.total_out);
+  deflateEnd(&zs);
+  if (rc != Z_STREAM_END) throw Error("zlib: deflate failed");
+  return out;
+}
+
+std::string Base64(const std::string& data) {
+  static const char* kAlphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  std::string out;
+  out.reserve((data.size() + 2) / 3 * 4);
+  size_t i = 0;
+  for (; i + 2 < data.size(); i += 3) {
+    uint32_t v = (uint8_t(data[i]) << 16) | (uint8_t(data[i + 1]) << 8) | uint8_t(data[i + 2]);
+    out += kAlphabet[v >> 18];
+    out += kAlphabet[(v >> 12) & 63];
+    out += kAlphabet[(v >> 6) & 63];
+    out += kAlphabet[v & 63];
+  }
+  if (i < data.size()) {
+    uint32_t v = uint8_t(data[i]) << 16;
+    if (i + 1 < data.size()) v |= uint8_t(data[i + 1]) << 8;
+    out += kAlphabet[v >> 18];
+    out += kAlphabet[(v >> 12) & 63];
+    out += i + 1 < data.size() ? kAlphabet[(v >> 6) & 63] : '=';
+    out += '=';
+  }
+  return out;
+}
 
 // JSON inside <script>: "</" could close the element early.
 std::string ScriptSafeJson(const nlohmann::ordered_json& data) {
@@ -217,7 +284,8 @@ std::string RenderReportHtml(const ReportPage& page) {
           "<select id=\"filter-repo\"><option value=\"\">all repositories</option></select>"
           "<select id=\"filter-outcome\"><option value=\"\">all outcomes</option></select><span id=\"shown\" class=\"count\"></span></div>\n";
   html += "<table id=\"instances\"><thead id=\"head\"></thead><tbody id=\"rows\"></tbody></table>\n</main>\n";
-  html += "<script type=\"application/json\" id=\"report-data\">" + ScriptSafeJson(page.data) + "</script>\n";
+  html += "<script type=\"application/octet-stream\" id=\"report-data\" data-encoding=\"gzip+base64\">" +
+          Base64(Gzip(ScriptSafeJson(page.data))) + "</script>\n";
   html += "<script>" + std::string(kScript) + "</script>\n</body></html>\n";
   return html;
 }
