@@ -7,11 +7,11 @@ packages=(
   libgit2-dev libpcre2-dev libicu-dev nlohmann-json3-dev libcli11-dev
   libzstd-dev libsnappy-dev zlib1g-dev libgtest-dev libgmock-dev libbenchmark-dev
   libcurl4-openssl-dev libcpp-httplib-dev libsentencepiece-dev libssl-dev
-  libpython3.11-dev patch
+  libpython3.11-dev patch chromium
 )
 # Independent Parquet/Arrow readers for the tests (npm registry); tests skip without them.
 here=$(cd "$(dirname "$0")/.." && pwd)
-if command -v npm >/dev/null 2>&1 && { [ ! -d "$here/tools/js/node_modules/hyparquet" ] || [ ! -d "$here/tools/js/node_modules/js-tiktoken" ]; }; then
+if command -v npm >/dev/null 2>&1 && { [ ! -d "$here/tools/js/node_modules/hyparquet" ] || [ ! -d "$here/tools/js/node_modules/js-tiktoken" ] || [ ! -d "$here/tools/js/node_modules/puppeteer-core" ]; }; then
   (cd "$here/tools/js" && timeout 300 npm install --no-audit --no-fund --loglevel=error >/dev/null 2>&1) ||
     echo "warning: npm install in tools/js failed; tests that use hyparquet/apache-arrow will skip" >&2
 fi

@@ -93,7 +93,7 @@ loadReportData().then(function (data) {
   // Columns: [header, key for sorting, cell html].
   const columns = [["instance", (r) => r.id, (r) => esc(r.id)], ["repository", (r) => r.repo, (r) => esc(r.repo)]];
   runs.forEach((run, i) => {
-    const tag = runs.length > 1 ? " (" + run.name + ")" : "";
+    const tag = runs.length > 1 ? " " + "AB"[i] : "";
     columns.push(["apply" + tag, (r) => outcomeOf(r.runs[i]), (r) => badge(outcomeOf(r.runs[i]), badgeClass[outcomeOf(r.runs[i])] || "b-none")]);
     columns.push(["harness" + tag, (r) => r.runs[i].resolved == null ? -1 : +r.runs[i].resolved, (r) => resolvedBadge(r.runs[i].resolved)]);
     columns.push(["gold recall" + tag, (r) => r.runs[i].recall == null ? -1 : r.runs[i].recall, (r) => num(r.runs[i].recall, 2)]);
@@ -166,7 +166,7 @@ loadReportData().then(function (data) {
   function details(r) {
     let html = '<div class="detail-grid"><div class="panel"><h3>Issue</h3><pre class="issue">' + esc(r.issue) + "</pre></div>";
     r.runs.forEach((x, i) => {
-      const name = runs.length > 1 ? " (" + esc(runs[i].name) + ")" : "";
+      const name = runs.length > 1 ? " " + "AB"[i] + " (" + esc(runs[i].name) + ")" : "";
       let outcome = badge(outcomeOf(x), badgeClass[outcomeOf(x)] || "b-none") + " " + resolvedBadge(x.resolved);
       if (x.parse_error) outcome += ' <span class="muted">' + esc(x.parse_error) + "</span>";
       if (x.syntax_ok === false) outcome += ' <span class="badge b-none">syntax error after patch</span>';
@@ -269,7 +269,10 @@ std::string RenderReportHtml(const ReportPage& page) {
   html += "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; img-src data:\">\n";
   html += "<title>" + EscapeXml(page.title) + "</title>\n<style>" + std::string(kStyle) + "</style></head>\n<body>\n";
   html += "<header><h1>" + EscapeXml(page.title) + "</h1><div class=\"muted\">sweinfer report";
-  for (const auto& run : page.data["runs"]) html += " &middot; " + EscapeXml(run.value("name", std::string()));
+  const auto& runs = page.data["runs"];
+  for (size_t i = 0; i < runs.size(); ++i) {
+    html += " &middot; " + std::string(runs.size() > 1 ? (i == 0 ? "A: " : "B: ") : "") + EscapeXml(runs[i].value("name", std::string()));
+  }
   html += "</div></header>\n<main>\n<section class=\"cards\" id=\"headline\">";
   for (const auto& card : page.headline) {
     html += "<div class=\"card\"><div class=\"l\">" + EscapeXml(card.value("label", std::string())) + "</div><div class=\"v\">" +
