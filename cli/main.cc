@@ -346,6 +346,8 @@ int main(int argc, char** argv) {
   check->add_option("--output", cp_output, "JSON Lines out (default: {predictions}.checks.jsonl)");
   check->add_option("--num_workers", cp.num_workers, "Parallel predictions (default: cores)");
   check->add_option("--fuzz", cp.max_fuzz, "GNU patch's --fuzz, as the harness runs it")->check(CLI::Range(0, 100));
+  std::string cp_syntax = "true";
+  check->add_option("--syntax_check", cp_syntax, "Parse the edited Python files after the patch (true/false)");
 
   // report
   pipelines::ReportOptions rp;
@@ -429,6 +431,7 @@ int main(int argc, char** argv) {
     if (*check) {
       cp.repositories.repos_dir = cp_repos;
       cp.output = cp_output;
+      cp.syntax_check = ParseBool(cp_syntax);
       cp.quiet = quiet;
       auto summary = pipelines::RunCheckPatches(cp);
       if (!quiet) std::fputs(pipelines::FormatCheckSummary(summary).c_str(), stdout);

@@ -71,9 +71,10 @@ void Count(CheckSummaryRow* row, const Record& r) {
 
 }  // namespace
 
-Record CheckPrediction(const Record& prediction, const Record& instance, const patch::FileSource& tree, int max_fuzz) {
+Record CheckPrediction(const Record& prediction, const Record& instance, const patch::FileSource& tree,
+                       const CheckSettings& settings) {
   std::optional<std::string> model_patch = PatchOf(prediction);
-  patch::HarnessApplication applied = patch::ApplyLikeHarness(model_patch, tree, max_fuzz);
+  patch::HarnessApplication applied = patch::ApplyLikeHarness(model_patch, tree, settings.max_fuzz);
   Record out = Record::object();
   out["instance_id"] = prediction["instance_id"];
   out["model_name_or_path"] = prediction.value("model_name_or_path", Record(nullptr));
@@ -140,15 +141,15 @@ Record CheckPrediction(const Record& prediction, const Record& instance, const p
   // Python files that parsed before must parse after (new files must parse).
   Record syntax_errors = Record::array();
   bool any_python = false;
-  if (applied.applies_with) {
+  if (applied.applies_with && settings.syntax_check) {
     for (const auto& [path, content] : applied.contents) {
       if (!IsPython(path) || !content) continue;
       any_python = true;
+      auto error = check::CheckPythonSyntax(*content, path);
+      if (!error) continue;
       std::optional<std::string> before = tree(path);
-      if (before && check::CheckPythonSyntax(*before, path)) continue;  // broken already
-      if (auto error = check::CheckPythonSyntax(*content, path)) {
-        syntax_errors.push_back({{"file", path}, {"line", error->line}, {"message", error->message}});
-      }
+      if (before && check::CheckPythonSyntax(*before, path)) continue;  // broken already: not the patch's doing
+      syntax_errors.push_back({{"file", path}, {"line", error->line}, {"message", error->message}});
     }
   }
   out["syntax_ok"] = any_python ? Record(syntax_errors.empty()) : Record(nullptr);
@@ -158,8 +159,8 @@ Record CheckPrediction(const Record& prediction, const Record& instance, const p
 }
 
 void CheckPredictions(const std::vector<const Record*>& todo, const std::map<std::string, Record>& instances,
-                      const RepositorySource& repositories, const std::string& dataset_label, int num_workers, int max_fuzz,
-                      bool quiet, const std::function<void(Record&&)>& sink) {
+                      const RepositorySource& repositories, const std::string& dataset_label, int num_workers,
+                      const CheckSettings& settings, bool quiet, const std::function<void(Record&&)>& sink) {
   Progress progress("check-patches", todo.size(), quiet);
   std::atomic<size_t> next{0};
   std::mutex sink_mutex, path_mutex;
@@ -185,11 +186,15 @@ void CheckPredictions(const std::vector<const Record*>& todo, const std::map<std
           open[repo] = std::make_shared<git::Repository>(git::Repository::Open(path));
         }
         git::TreeSnapshot tree = open[repo]->Snapshot(commit);
-        patch::FileSource source = [&tree](const std::string& p) -> std::optional<std::string> {
-          if (!tree.IsFile(p)) return std::nullopt;
-          return tree.ReadFile(p).bytes;
+        // Each tool asks for the same few files: read every blob once.
+        std::map<std::string, std::optional<std::string>> read;
+        patch::FileSource source = [&tree, &read](const std::string& p) -> std::optional<std::string> {
+          auto it = read.find(p);
+          if (it != read.end()) return it->second;
+          std::optional<std::string> bytes = tree.IsFile(p) ? tree.ReadFile(p).bytes : std::nullopt;
+          return read.emplace(p, std::move(bytes)).first->second;
         };
-        result = CheckPrediction(prediction, instance, source, max_fuzz);
+        result = CheckPrediction(prediction, instance, source, settings);
       } catch (const std::exception& e) {
         result = Record::object();
         result["instance_id"] = id;
@@ -231,7 +236,9 @@ CheckPatchesSummary RunCheckPatches(const CheckPatchesOptions& o) {
   }
   CheckPatchesSummary summary;
   summary.output_file = o.output.value_or(DefaultOutput(o.predictions_path));
-  dataset::JsonlWriter writer(summary.output_file, std::string("instance_id"));
+  // Every record is one write(): a kill -9 never tears one or loses a finished one. No fsync per
+  // record: a check is cheap to redo, and syncing each line cost more than the check itself.
+  dataset::JsonlWriter writer(summary.output_file, std::string("instance_id"), dataset::FsyncPolicy::kOnClose);
   if (writer.dropped_torn_bytes() && !o.quiet) {
     std::fprintf(stderr, "%s: dropped a torn last line (%zu bytes) from an interrupted run\n", summary.output_file.c_str(),
                  writer.dropped_torn_bytes());
@@ -257,8 +264,9 @@ CheckPatchesSummary RunCheckPatches(const CheckPatchesOptions& o) {
     return repo_of(a) < repo_of(b);
   });
   std::mutex summary_mutex;
+  CheckSettings settings{o.max_fuzz, o.syntax_check};
   CheckPredictions(todo, instances, o.repositories, o.dataset_name_or_path + " (split " + o.split + ")", o.num_workers,
-                   o.max_fuzz, o.quiet, [&](Record&& result) {
+                   settings, o.quiet, [&](Record&& result) {
                      writer.Append(result);
                      Count(&summary.by_repo[result["repo"].is_string() ? result["repo"].get<std::string>() : "(not in the dataset)"],
                            result);

@@ -26,6 +26,7 @@ struct CheckPatchesOptions {
   std::optional<std::string> output;  // default: {predictions without .jsonl/.json}.checks.jsonl
   int num_workers = 0;                // 0: one per core
   int max_fuzz = 5;
+  bool syntax_check = true;  // parse the edited Python files (most of the time a check takes)
   bool quiet = false;
 };
 
@@ -43,15 +44,20 @@ struct CheckPatchesSummary {
 };
 
 // The check of one prediction against its instance (which must hold repo, base_commit, patch).
+struct CheckSettings {
+  int max_fuzz = 5;
+  bool syntax_check = true;
+};
+
 dataset::Record CheckPrediction(const dataset::Record& prediction, const dataset::Record& instance,
-                                const patch::FileSource& tree, int max_fuzz = 5);
+                                const patch::FileSource& tree, const CheckSettings& settings = {});
 
 // Checks `predictions` on `workers` threads (repositories opened once per worker) and hands each
 // result to `sink` (called under a lock, in completion order). A prediction whose instance or
 // repository is missing gets a record with category "error" and the reason in "error".
 void CheckPredictions(const std::vector<const dataset::Record*>& predictions,
                       const std::map<std::string, dataset::Record>& instances, const RepositorySource& repositories,
-                      const std::string& dataset_label, int workers, int max_fuzz, bool quiet,
+                      const std::string& dataset_label, int workers, const CheckSettings& settings, bool quiet,
                       const std::function<void(dataset::Record&&)>& sink);
 
 CheckPatchesSummary RunCheckPatches(const CheckPatchesOptions& options);

@@ -166,7 +166,7 @@ ReportSummary RunReport(const ReportOptions& o) {
     } else if (o.repositories) {
       std::vector<const Record*> todo;
       for (const auto& [id, p] : runs[i].predictions) todo.push_back(&p);
-      CheckPredictions(todo, instances, *o.repositories, o.dataset_name_or_path, o.num_workers, 5, o.quiet,
+      CheckPredictions(todo, instances, *o.repositories, o.dataset_name_or_path, o.num_workers, CheckSettings{}, o.quiet,
                        [&](Record&& r) {
                          std::string id = r["instance_id"];
                          runs[i].checks[id] = std::move(r);
