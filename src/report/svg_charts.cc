@@ -46,7 +46,7 @@ std::string StackedBarChart(const std::string& title, const std::vector<Series>&
     for (double v : r.values) t += v;
     max_total = std::max(max_total, t);
   }
-  std::string svg = "<svg class=\"chart\" role=\"img\" xmlns=\"http://www.w3.org/2000/svg\" width=\"" + Num(label_w + bar_w + 60) +
+  std::string svg = "<svg class=\"chart\" role=\"img\" width=\"" + Num(label_w + bar_w + 60) +
                     "\" height=\"" + Num(height) + "\" viewBox=\"0 0 " + Num(label_w + bar_w + 60) + " " + Num(height) + "\">";
   svg += "<title>" + EscapeXml(title) + "</title>";
   svg += "<text x=\"0\" y=\"18\" class=\"chart-title\">" + EscapeXml(title) + "</text>";
@@ -82,7 +82,7 @@ std::string BarChart(const std::string& title, const std::vector<Bin>& bins, con
   double max_v = 0;
   for (const auto& b : bins) max_v = std::max(max_v, b.value);
   if (max_v <= 0) max_v = 1;
-  std::string svg = "<svg class=\"chart\" role=\"img\" xmlns=\"http://www.w3.org/2000/svg\" width=\"" + Num(width) + "\" height=\"" +
+  std::string svg = "<svg class=\"chart\" role=\"img\" width=\"" + Num(width) + "\" height=\"" +
                     Num(height) + "\" viewBox=\"0 0 " + Num(width) + " " + Num(height) + "\">";
   svg += "<title>" + EscapeXml(title) + "</title>";
   svg += "<text x=\"0\" y=\"18\" class=\"chart-title\">" + EscapeXml(title) + "</text>";
