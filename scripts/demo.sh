@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # `make run`: builds a small offline sample (toy Python repositories created as real git repos,
 # each with an issue and a gold patch), then runs sweinfer's main job on it: make-dataset
-# (oracle and none file sources, two prompt styles) and extract-diff on a model-style answer.
+# (oracle and none file sources, two prompt styles), extract-diff on a model-style answer, run-api
+# against a local mock model, check-patches on its predictions and a report page.
 set -euo pipefail
 bin=${1:?usage: demo.sh path/to/sweinfer}
 bin=$(cd "$(dirname "$bin")" && pwd)/$(basename "$bin")
+scripts=$(cd "$(dirname "$0")" && pwd)
 out=${DEMO_OUT:-demo-out}
 rm -rf "$out" && mkdir -p "$out/repos" "$out/work"
 out=$(cd "$out" && pwd)
@@ -54,6 +56,22 @@ answer=$'Here is the fix.\n```diff\n--- a/calc/ops.py\n+++ b/calc/ops.py\n@@ -1,
 printf '%s' "$answer" | "$bin" extract-diff >"$out/extracted.patch"
 git -C "$out/work/calc" apply --check "$out/extracted.patch"
 
+# A mock model behind an OpenAI-compatible API on this machine answers the prompts; then what the
+# harness would do with its patches, and a report page.
+node "$scripts/mock_model.mjs" >"$out/mock.port" &
+mock=$!
+trap 'kill $mock 2>/dev/null || true' EXIT
+for _ in $(seq 50); do [ -s "$out/mock.port" ] && break; sleep 0.1; done
+OPENAI_API_KEY=demo-key "$bin" run-api --dataset_name_or_path datasets/instances.jsonl__style-3__fs-oracle \
+  --split test --model_name_or_path demo-model --base_url "http://127.0.0.1:$(cat "$out/mock.port")/v1" \
+  --output_dir predictions --quiet
+kill $mock 2>/dev/null || true
+preds=$(ls predictions/*.jsonl | grep -v errors | head -1)
+"$bin" check-patches --predictions "$preds" --dataset_name_or_path instances.jsonl --repos_dir repos \
+  --output checks.jsonl --quiet
+"$bin" report --predictions "$preds" --dataset_name_or_path instances.jsonl --checks checks.jsonl \
+  --output report.html --title "sweinfer demo: a mock model on three toy repositories" >/dev/null
+
 echo "sweinfer demo outputs in $out:"
 find "$out/datasets" -name '*.jsonl' | sort | while read -r f; do
   printf '  %s (%s rows)\n' "$f" "$(wc -l <"$f")"
@@ -63,3 +81,9 @@ for d in "$out"/datasets/*/dataset_dict.json; do
   "$bin" dataset-info "$(dirname "$d")" | sed 's/^/    /'
 done
 echo "  $out/extracted.patch (applies cleanly to demo/calc)"
+echo "  $out/$preds (run-api against a mock model)"
+echo "  $out/checks.jsonl (check-patches: what the harness will do with each patch):"
+node -e 'for (const l of require("fs").readFileSync(process.argv[1], "utf8").trim().split("\n")) {
+  const r = JSON.parse(l); console.log("    " + r.instance_id + ": " + (r.applies_with || r.category) +
+  (r.hunks.length ? " (" + r.hunks.map((h) => h.outcome + (h.fuzz ? " " + h.fuzz : "")).join(", ") + ")" : "")); }' checks.jsonl
+echo "report: $out/report.html"

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cmath>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -351,8 +352,9 @@ ReportSummary RunReport(const ReportOptions& o) {
       page.charts_svg.push_back(report::StackedBarChart("Apply outcome by repository" + tag, series, bars));
     }
     if (!t.prompt_tokens.empty()) {
-      double hi = *std::max_element(t.prompt_tokens.begin(), t.prompt_tokens.end());
-      page.charts_svg.push_back(report::BarChart("Prompt length (tokens)" + tag, report::Histogram(t.prompt_tokens, 0, std::max(1.0, hi), 10), "#1f5fbf"));
+      auto [lo, hi] = std::minmax_element(t.prompt_tokens.begin(), t.prompt_tokens.end());
+      double from = std::floor(*lo / 100) * 100, to = std::max(from + 100, std::ceil(*hi / 100) * 100);
+      page.charts_svg.push_back(report::BarChart("Prompt length (tokens)" + tag, report::Histogram(t.prompt_tokens, from, to, 10), "#1f5fbf"));
     }
     if (!t.patch_sizes.empty()) {
       double hi = *std::max_element(t.patch_sizes.begin(), t.patch_sizes.end());
