@@ -170,6 +170,9 @@ int main(int argc, char** argv) {
       ->check(CLI::IsMember({"style-2", "style-3", "full_file_gen", "style-2-edits-only"}));
   make->add_option("--file_source", file_source, "Where context files come from")
       ->check(CLI::IsMember({"oracle", "bm25", "all", "none"}));
+  make->add_option("--extensions", md.extensions,
+                   "--file_source all: document files by extension (.js,.ts); default: the repository's languages")
+      ->delimiter(',');
   make->add_option("--k", md.k, "Maximum number of retrieved files");
   make->add_option("--max_context_len", md.max_context_len, "Token budget for retrieved files");
   make->add_option("--tokenizer_name", md.tokenizer_name, "Tokenizer for --max_context_len")
@@ -245,6 +248,8 @@ int main(int argc, char** argv) {
   retrieve->add_option("--repos_dir", rt_repos, "Directory of owner__name(.git) clones");
   retrieve->add_option("--clone_base_url", rt.repositories.clone_base_url);
   retrieve->add_option("--num_workers", rt.num_workers, "Parallel instances (default: cores)");
+  retrieve->add_option("--extensions", rt.extensions, "Document files by extension (.js,.ts); default: the repository's languages")
+      ->delimiter(',');
 
   // eval-retrieval
   std::string ev_dataset, ev_split = "test";
@@ -261,6 +266,9 @@ int main(int argc, char** argv) {
   auto* run_api = app.add_subcommand("run-api", "Completions from API providers (run_api)");
   run_api->add_option("--dataset_name_or_path", ra.dataset_name_or_path, "Text dataset (make-dataset output)")->required();
   run_api->add_option("--split", ra.split);
+  run_api->add_flag("--include_images", ra.include_images, "Send the issue's images (image_assets) as image parts");
+  run_api->add_flag("--inline_images", ra.inline_images, "Download the images and send them as base64");
+  run_api->add_option("--max_image_bytes", ra.max_image_bytes, "Size cap of an inlined image");
   run_api->add_option("--model_name_or_path", ra.model_name_or_path)->required();
   run_api->add_option("--output_dir", ra.output_dir)->required();
   run_api->add_option("--shard_id", ra.shard_id);
@@ -296,6 +304,8 @@ int main(int argc, char** argv) {
   run_live->add_option("--max_context_length", rl.max_context_length);
   run_live->add_option("--document_encoding_func", rl.document_encoding_func)
       ->check(CLI::IsMember({"file_name_and_contents", "file_name_and_documentation", "file_name_and_docs_jedi"}));
+  run_live->add_option("--extensions", rl.extensions, "Document files by extension (.js,.ts); default: the repository's languages")
+      ->delimiter(',');
   run_live->add_option("--output_dir", rl.output_dir);
   run_live->add_option("--root_dir", rl.root_dir);
   run_live->add_option("--include_readmes", rl_readmes);

@@ -15,6 +15,7 @@
 #include <set>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "dataset/jsonl.h"
 
@@ -29,6 +30,16 @@ class MockLlmServer {
       Handle(req, res, false);
     });
     server_.Post("/v1/messages", [this](const httplib::Request& req, httplib::Response& res) { Handle(req, res, true); });
+    // Images for --inline_images: a tiny PNG, a large one, and something that is not an image.
+    server_.Get("/images/small.png", [](const httplib::Request&, httplib::Response& res) {
+      res.set_content(std::string("\x89PNG\r\n\x1a\n\0\0\0\rIHDR", 16), "image/png");
+    });
+    server_.Get("/images/huge.png", [](const httplib::Request&, httplib::Response& res) {
+      res.set_content(std::string("\x89PNG\r\n\x1a\n", 8) + std::string(3 << 20, 'x'), "image/png");
+    });
+    server_.Get("/images/page.html", [](const httplib::Request&, httplib::Response& res) {
+      res.set_content("<html>not an image</html>", "text/html");
+    });
     // Legacy Anthropic text completions (claude-2, claude-instant).
     server_.Post("/v1/complete", [this](const httplib::Request& req, httplib::Response& res) {
       ++requests_;
@@ -145,6 +156,12 @@ class MockLlmServer {
     return out.dump();
   }
 
+  // Every chat/messages request body received, in arrival order.
+  std::vector<dataset::Record> bodies() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return bodies_;
+  }
+
  private:
   bool Once(const std::string& key) {
     std::lock_guard<std::mutex> lock(mutex_);
@@ -160,8 +177,20 @@ class MockLlmServer {
     }
     if (delay_ms_) std::this_thread::sleep_for(std::chrono::milliseconds(delay_ms_));
     dataset::Record body = dataset::Record::parse(req.body);
-    std::string user = anthropic ? body["messages"][0]["content"].get<std::string>()
-                                 : body["messages"][1]["content"].get<std::string>();
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      bodies_.push_back(body);
+    }
+    // The user turn is a string, or text and image parts (--include_images).
+    const dataset::Record& content = anthropic ? body["messages"][0]["content"] : body["messages"][1]["content"];
+    std::string user;
+    if (content.is_string()) {
+      user = content.get<std::string>();
+    } else {
+      for (const auto& part : content) {
+        if (part.value("type", "") == "text") user += part["text"].get<std::string>();
+      }
+    }
     size_t id_at = user.find("ID:");
     std::string id = id_at == std::string::npos ? user : user.substr(id_at, user.find('\n', id_at) - id_at);
     if (user.find("FAULT:CONTEXT") != std::string::npos) {
@@ -199,6 +228,7 @@ class MockLlmServer {
     res.set_content(AnswerBody(user, anthropic), "application/json");
   }
 
+  std::vector<dataset::Record> bodies_;
   std::string key_;
   int delay_ms_;
   httplib::Server server_;

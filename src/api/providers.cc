@@ -41,6 +41,28 @@ double HeaderSeconds(const http::Response& r) {
 
 }  // namespace
 
+namespace {
+
+// The user turn: the text alone, or the text and then its images.
+Record UserContent(const Prompt& p, bool anthropic) {
+  if (p.images.empty()) return p.user;
+  Record parts = Record::array({Record{{"type", "text"}, {"text", p.user}}});
+  for (const auto& image : p.images) {
+    if (anthropic) {
+      Record source = image.base64.empty()
+                          ? Record{{"type", "url"}, {"url", image.url}}
+                          : Record{{"type", "base64"}, {"media_type", image.media_type}, {"data", image.base64}};
+      parts.push_back(Record{{"type", "image"}, {"source", source}});
+    } else {
+      std::string url = image.base64.empty() ? image.url : "data:" + image.media_type + ";base64," + image.base64;
+      parts.push_back(Record{{"type", "image_url"}, {"image_url", {{"url", url}}}});
+    }
+  }
+  return parts;
+}
+
+}  // namespace
+
 http::Request BuildRequest(const ProviderConfig& c, const Prompt& p, long timeout_seconds) {
   http::Request req;
   req.method = "POST";
@@ -53,7 +75,7 @@ http::Request BuildRequest(const ProviderConfig& c, const Prompt& p, long timeou
     case Provider::kOpenAICompatible: {
       body["model"] = p.model;
       body["messages"] = Record::array({Record{{"role", "system"}, {"content", p.system}},
-                                        Record{{"role", "user"}, {"content", p.user}}});
+                                        Record{{"role", "user"}, {"content", UserContent(p, false)}}});
       if (p.send_sampling) {
         body["temperature"] = p.temperature;
         body["top_p"] = p.top_p;
@@ -72,7 +94,7 @@ http::Request BuildRequest(const ProviderConfig& c, const Prompt& p, long timeou
     case Provider::kAnthropic: {
       body["model"] = p.model;
       body["system"] = p.system;
-      body["messages"] = Record::array({Record{{"role", "user"}, {"content", p.user}}});
+      body["messages"] = Record::array({Record{{"role", "user"}, {"content", UserContent(p, true)}}});
       body["max_tokens"] = 4096;
       if (p.send_sampling) {
         body["temperature"] = p.temperature;

@@ -5,6 +5,7 @@
 
 #include <string>
 
+#include "api/images.h"
 #include "api/models.h"
 #include "dataset/jsonl.h"
 #include "http/http_client.h"
@@ -28,6 +29,9 @@ struct Prompt {
   double top_p = 0.95;
   bool send_sampling = true;  // false for models that reject temperature/top_p
   dataset::Record model_args = dataset::Record::object();  // extra body fields (--model_args)
+  // Sent after the text as image parts: OpenAI `image_url` content parts, Anthropic `image` blocks
+  // (a URL source, or base64 when inlined). The text itself is unchanged.
+  std::vector<PromptImage> images;
 };
 
 // Splits a prompt as the reference does: the first line is the system message.

@@ -78,7 +78,20 @@ Repository Repository::Open(const std::string& path) {
   EnsureLibgit2();
   git_repository* raw = nullptr;
   if (git_repository_open_ext(&raw, path.c_str(), GIT_REPOSITORY_OPEN_NO_SEARCH, nullptr) != 0) {
-    throw Error("cannot open git repository '" + path + "': " + LastGitError());
+    std::string why = LastGitError();
+    // A bare repository copied without its empty refs/ directory (packed-refs only) is no
+    // repository to git, but its objects are all there: commits are read by id from the object
+    // database alone.
+    std::error_code ec;
+    git_odb* odb = nullptr;
+    if (std::filesystem::is_directory(std::filesystem::path(path) / "objects", ec) &&
+        std::filesystem::is_regular_file(std::filesystem::path(path) / "HEAD", ec) &&
+        git_odb_open(&odb, (std::filesystem::path(path) / "objects").c_str()) == 0) {
+      int rc = git_repository_wrap_odb(&raw, odb);
+      git_odb_free(odb);
+      if (rc != 0) raw = nullptr;
+    }
+    if (!raw) throw Error("cannot open git repository '" + path + "': " + why);
   }
   Repository repo;
   repo.repo_ = std::shared_ptr<git_repository>(raw, git_repository_free);
@@ -352,6 +365,19 @@ std::optional<std::string> TreeSnapshot::ReadBlob(const std::string& blob_id) co
   std::string bytes(static_cast<const char*>(git_blob_rawcontent(blob)), git_blob_rawsize(blob));
   git_blob_free(blob);
   return bytes;
+}
+
+std::optional<uint64_t> TreeSnapshot::BlobSize(const std::string& blob_id) const {
+  git_oid oid;
+  if (git_oid_fromstr(&oid, blob_id.c_str()) != 0) return std::nullopt;
+  git_odb* odb = nullptr;
+  if (git_repository_odb(&odb, handle_->repo.get()) != 0) return std::nullopt;
+  size_t size = 0;
+  git_object_t type;
+  int rc = git_odb_read_header(&size, &type, odb, &oid);
+  git_odb_free(odb);
+  if (rc != 0) return std::nullopt;
+  return static_cast<uint64_t>(size);
 }
 
 namespace {

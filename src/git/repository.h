@@ -4,6 +4,7 @@
 // A TreeSnapshot keeps its Repository's handle alive through shared ownership.
 #pragma once
 
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -42,6 +43,8 @@ class TreeSnapshot {
   // The bytes of a blob by id (as ForEachFile reports it): no path lookups, so reading every file
   // of a large tree stays linear.
   std::optional<std::string> ReadBlob(const std::string& blob_id) const;
+  // A blob's size from its object header, without inflating it (nullopt when it is missing).
+  std::optional<uint64_t> BlobSize(const std::string& blob_id) const;
   // Calls `visit(path, blob_id_hex)` for every file (regular or symlink) below the root, depth-first.
   void ForEachFile(const std::function<void(const std::string& path, const std::string& blob_id)>& visit) const;
   // As ForEachFile, telling symlinks apart (their blob holds the link target, not the contents).

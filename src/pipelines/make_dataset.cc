@@ -17,6 +17,7 @@
 #include "dataset/hub.h"
 #include "patch/unified_diff.h"
 #include "retrieval/documents.h"
+#include "retrieval/languages.h"
 #include "text/python_str.h"
 #include "util/error.h"
 #include "util/progress.h"
@@ -77,7 +78,7 @@ bool IsReadmeName(const std::string& name) {
 
 InstancePrompt BuildInstancePrompt(const git::TreeSnapshot& tree, const Record& instance, prompt::PromptStyle style,
                                    FileSource source, const std::vector<std::string>& hits,
-                                   const ContextBudget* budget) {
+                                   const ContextBudget* budget, const std::vector<std::string>& extensions) {
   InstancePrompt result;
   try {
     prompt::PromptInputs inputs;
@@ -102,10 +103,12 @@ InstancePrompt BuildInstancePrompt(const git::TreeSnapshot& tree, const Record& 
       case FileSource::kBm25:
         for (const auto& path : hits) inputs.file_contents[path] = ReadText(tree, path);
         break;
-      case FileSource::kAll:
-        // ingest_directory_contents: every non-test *.py file; undecodable files become a marker.
-        tree.ForEachFile([&](const std::string& path, const std::string&) {
-          if (path.size() < 3 || path.compare(path.size() - 3, 3, ".py") != 0 || retrieval::IsTestPath(path)) return;
+      case FileSource::kAll: {
+        const retrieval::DocumentSelection documents = retrieval::DocumentSelection::Choose(tree, extensions);
+        // ingest_directory_contents: every document file (for Python repositories, every non-test
+        // *.py file, as the reference); undecodable files become a marker.
+        tree.ForEachFile([&](const std::string& path, const std::string& blob) {
+          if (!documents.Accepts(path, documents.python_reference() ? 0 : tree.BlobSize(blob).value_or(0))) return;
           git::FileRead read = tree.ReadFile(path);
           if (!read.bytes || text::Utf8Error(*read.bytes)) {
             inputs.file_contents[path] = "[BINARY DATA FILE]";
@@ -114,6 +117,7 @@ InstancePrompt BuildInstancePrompt(const git::TreeSnapshot& tree, const Record& 
           }
         });
         break;
+      }
       case FileSource::kNone: break;
     }
     if (budget) {
@@ -228,6 +232,8 @@ Record FinalRow(const Record& progress) {
       row[column] = progress.contains(column) ? progress[column] : Record("");
     }
   }
+  // Multimodal datasets: run-api --include_images finds the images here.
+  if (progress.contains("image_assets")) row["image_assets"] = progress["image_assets"];
   return row;
 }
 
@@ -327,7 +333,7 @@ int RunMakeDataset(const MakeDatasetOptions& o) {
           }
           git::TreeSnapshot tree = repo->Snapshot(StringField(inst, "base_commit"));
           built = BuildInstancePrompt(tree, inst, o.prompt_style, o.file_source, instance_hits,
-                                      o.max_context_len ? &budget : nullptr);
+                                      o.max_context_len ? &budget : nullptr, o.extensions);
         } catch (const Error& e) {
           built.text_inputs.reset();
           built.error = e.what();

@@ -37,7 +37,8 @@ struct ContextBudget {
 // (bm25 only). Never throws for problems of the instance itself; they end up in `error`.
 InstancePrompt BuildInstancePrompt(const git::TreeSnapshot& tree, const dataset::Record& instance,
                                    prompt::PromptStyle style, FileSource source,
-                                   const std::vector<std::string>& hits = {}, const ContextBudget* budget = nullptr);
+                                   const std::vector<std::string>& hits = {}, const ContextBudget* budget = nullptr,
+                                   const std::vector<std::string>& extensions = {});
 
 // Where repositories come from: a directory of clones, else clones cached under cache_dir.
 struct RepositorySource {
@@ -66,6 +67,8 @@ struct MakeDatasetOptions {
   std::string output_format = "arrow";  // the reference's save_to_disk layout; or jsonl, parquet
   bool quiet = false;
   bool verbose = false;  // a line per instance: README and context files used
+  // --file_source all: document files by extension; empty: chosen from each repository's languages.
+  std::vector<std::string> extensions;
 };
 
 // Returns the process exit code; throws Error for bad arguments or unreadable inputs.

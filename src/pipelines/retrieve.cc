@@ -20,7 +20,9 @@
 #include "dataset/dataset.h"
 #include "retrieval/analyzer.h"
 #include "retrieval/bm25.h"
+#include "retrieval/code_docs.h"
 #include "retrieval/documents.h"
+#include "retrieval/languages.h"
 #include "retrieval/python_docstrings.h"
 #include "text/py_regex.h"
 #include "text/python_str.h"
@@ -219,8 +221,15 @@ std::vector<std::pair<uint32_t, uint32_t>> QueryTerms(retrieval::Analyzer& analy
   return query;
 }
 
-// The text indexed after "path\n" for one file.
-std::string DocumentBody(retrieval::DocumentEncoding encoding, std::string text, const std::string& module_name) {
+bool IsPythonFile(const std::string& path) { return path.size() >= 3 && path.compare(path.size() - 3, 3, ".py") == 0; }
+
+// The text indexed after "path\n" for one file. Files of other languages have their doc comments
+// (code_docs.h) for both documentation encodings: jedi reads Python only.
+std::string DocumentBody(retrieval::DocumentEncoding encoding, const std::string& path, std::string text,
+                         const std::string& module_name) {
+  if (encoding != retrieval::DocumentEncoding::kFileNameAndContents && !IsPythonFile(path)) {
+    return retrieval::CodeDocumentation(path, text);
+  }
   if (encoding == retrieval::DocumentEncoding::kFileNameAndDocumentation) {
     return retrieval::DocumentationText("", text).substr(1);
   }
@@ -233,7 +242,8 @@ std::string DocumentBody(retrieval::DocumentEncoding encoding, std::string text,
 }  // namespace
 
 std::vector<retrieval::Bm25Hit> RankRepositoryFiles(const git::TreeSnapshot& tree, const std::string& query,
-                                                    const std::string& style, size_t k) {
+                                                    const std::string& style, size_t k,
+                                                    const std::vector<std::string>& extensions) {
   retrieval::DocumentEncoding encoding;
   if (!retrieval::ParseDocumentEncoding(style, encoding)) throw Error("unknown document encoding '" + style + "'");
   retrieval::Analyzer analyzer;
@@ -241,7 +251,7 @@ std::vector<retrieval::Bm25Hit> RankRepositoryFiles(const git::TreeSnapshot& tre
   std::vector<std::unique_ptr<TermCounts>> keep;
   std::vector<retrieval::Bm25Document> docs;
   auto is_root = [&](const std::string& dir) { return retrieval::IsProjectRoot(tree, dir); };
-  for (const auto& file : retrieval::ListDocumentFiles(tree)) {
+  for (const auto& file : retrieval::ListDocumentFiles(tree, retrieval::DocumentSelection::Choose(tree, extensions))) {
     auto bytes = retrieval::ReadDocumentBytes(tree, file);
     if (!bytes) continue;
     std::string text = text::UniversalNewlines(text::Utf8Error(*bytes) ? text::Utf8Replace(*bytes) : *bytes);
@@ -250,7 +260,7 @@ std::vector<retrieval::Bm25Hit> RankRepositoryFiles(const git::TreeSnapshot& tre
                              : "";
     keep.push_back(std::make_unique<TermCounts>(CountTerms(analyzer, dictionary, file.path)));
     const TermCounts* path = keep.back().get();
-    keep.push_back(std::make_unique<TermCounts>(CountTerms(analyzer, dictionary, DocumentBody(encoding, text, module))));
+    keep.push_back(std::make_unique<TermCounts>(CountTerms(analyzer, dictionary, DocumentBody(encoding, file.path, text, module))));
     docs.push_back({file.path, path, keep.back().get()});
   }
   return retrieval::SearchBm25(docs, QueryTerms(analyzer, dictionary, query), k);
@@ -345,10 +355,12 @@ RetrieveSummary RunRetrieve(const RetrieveOptions& o) {
           if (inserted) it->second = retrieval::IsProjectRoot(tree, dir);
           return it->second;
         };
-        for (const auto& file : retrieval::ListDocumentFiles(tree)) {
+        for (const auto& file : retrieval::ListDocumentFiles(tree, retrieval::DocumentSelection::Choose(tree, o.extensions))) {
           std::string module_name;
           std::string key = file.blob_id;
-          if (encoding == retrieval::DocumentEncoding::kFileNameAndDocsJedi) {
+          if (encoding != retrieval::DocumentEncoding::kFileNameAndContents && !IsPythonFile(file.path)) {
+            key += "|" + file.path.substr(std::min(file.path.rfind('.'), file.path.size()));  // the comment style
+          } else if (encoding == retrieval::DocumentEncoding::kFileNameAndDocsJedi) {
             module_name = retrieval::JediModuleName(file.path, is_root);
             key += "|" + module_name;
           }
@@ -365,7 +377,7 @@ RetrieveSummary RunRetrieve(const RetrieveOptions& o) {
             }
             // The document is "path\n" + a body that depends on the blob alone (and, for the
             // jedi encoding, on the module name, which is part of the key).
-            contents = cache.Add(key, CountTerms(analyzer, dictionary, DocumentBody(encoding, text, module_name)));
+            contents = cache.Add(key, CountTerms(analyzer, dictionary, DocumentBody(encoding, file.path, text, module_name)));
             ++analysed;
           }
           auto it = path_counts.find(file.path);

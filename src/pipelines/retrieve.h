@@ -29,6 +29,8 @@ struct RetrieveOptions {
   size_t k = 20;
   bool quiet = false;
   bool verbose = false;  // a line per instance: documents indexed and the top hit
+  // Document files by extension (".js", ".ts"); empty: chosen from each repository's languages.
+  std::vector<std::string> extensions;
 };
 
 struct RetrieveSummary {
@@ -40,7 +42,8 @@ RetrieveSummary RunRetrieve(const RetrieveOptions& options);
 
 // One query against one tree, with nothing cached: the top k files (run-live uses it).
 std::vector<retrieval::Bm25Hit> RankRepositoryFiles(const git::TreeSnapshot& tree, const std::string& query,
-                                                    const std::string& document_encoding_style, size_t k = 20);
+                                                    const std::string& document_encoding_style, size_t k = 20,
+                                                    const std::vector<std::string>& extensions = {});
 
 struct RecallReport {
   size_t evaluated = 0, without_gold = 0, without_retrieved = 0;

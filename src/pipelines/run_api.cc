@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <random>
+#include <unordered_map>
 #include <set>
 #include <thread>
 
@@ -296,6 +297,31 @@ RunApiSummary RunApi(const RunApiOptions& o) {
     estimated_tokens.push_back(static_cast<double>(tokens));
   }
 
+  // The issues' images, per instance; an image that cannot be inlined is left out and noted.
+  std::unordered_map<std::string, std::vector<api::PromptImage>> images;
+  std::unordered_map<std::string, std::vector<std::string>> image_errors;
+  if (o.include_images) {
+    if (provider == api::Provider::kAnthropicLegacy) throw Error("--include_images: the legacy Anthropic completions API takes no images");
+    http::Client image_client;
+    std::unordered_map<std::string, api::PromptImage> fetched;
+    for (const Record* r : todo) {
+      const std::string id = (*r)["instance_id"];
+      for (const auto& url : api::ProblemStatementImages(*r)) {
+        if (!o.inline_images) {
+          images[id].push_back({url, "", ""});
+          continue;
+        }
+        try {
+          auto it = fetched.find(url);
+          if (it == fetched.end()) it = fetched.emplace(url, api::DownloadImage(image_client, url, o.max_image_bytes)).first;
+          images[id].push_back(it->second);
+        } catch (const Error& e) {
+          image_errors[id].push_back(e.what());
+          if (!o.quiet) std::fprintf(stderr, "%s: %s (sent without it)\n", id.c_str(), e.what());
+        }
+      }
+    }
+  }
   const dataset::Record model_args = api::ParseModelArgs(o.model_args);
   const double top_p = o.top_p.value_or(o.temperature > 0 ? 0.95 : 1.0);
   Progress bar("run-api", todo.size(), o.quiet);
@@ -310,6 +336,10 @@ RunApiSummary RunApi(const RunApiOptions& o) {
     p.top_p = top_p;
     p.send_sampling = info.accepts_temperature;
     p.model_args = model_args;
+    if (o.include_images) {
+      auto it = images.find(r["instance_id"].get<std::string>());
+      if (it != images.end()) p.images = it->second;
+    }
     return p;
   };
   auto next = [&]() -> std::optional<http::Transfer> {
@@ -359,6 +389,11 @@ RunApiSummary RunApi(const RunApiOptions& o) {
         std::string patch = patch::ExtractDiff(std::string_view(a.text));
         record["model_patch"] = patch;
         record["usage"] = a.usage;
+        if (o.include_images) {
+          record["images"] = p.images.size();
+          auto errs = image_errors.find(row["instance_id"].get<std::string>());
+          if (errs != image_errors.end()) record["image_errors"] = errs->second;
+        }
         double cost = api::CostOf(info, a.usage) * (o.batch ? 0.5 : 1.0);  // batch APIs bill half price
         record["cost"] = cost;
         out.Append(record);

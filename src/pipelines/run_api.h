@@ -38,6 +38,9 @@ struct RunApiOptions {
   std::string dotenv_path = ".env";
   std::string tiktoken_dir;
   bool batch = false;               // OpenAI Batch API / Anthropic Message Batches (half price)
+  bool include_images = false;      // send image_assets' problem-statement images as image parts
+  bool inline_images = false;       // download them first and send base64 (else their URLs)
+  uint64_t max_image_bytes = 5 << 20;
   double batch_poll_seconds = 30;
   int batch_max_polls = -1;         // -1: poll until every batch ends; else return after that many rounds
   bool quiet = false;

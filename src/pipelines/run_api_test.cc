@@ -8,11 +8,13 @@
 #include <map>
 #include <random>
 
+#include "api/images.h"
 #include "api/providers.h"
 #include "api/settings.h"
 #include "dataset/jsonl.h"
 #include "mock_llm_server.h"
 #include "test_support.h"
+#include "util/base64.h"
 #include "util/error.h"
 
 namespace sweinfer::pipelines {
@@ -271,6 +273,112 @@ TEST(RunApi, SurvivesKillNineWithoutDuplicates) {
   for (const auto& r : dataset::ReadJsonl(dir / "out/gpt-4-0613__data.jsonl__test.jsonl")) ids.insert(r["instance_id"]);
   EXPECT_EQ(ids.size(), 40u);
   for (int i = 0; i < 40; ++i) EXPECT_EQ(ids.count("inst-" + std::to_string(i)), 1u);
+}
+
+}  // namespace
+}  // namespace sweinfer::pipelines
+
+namespace sweinfer::pipelines {
+namespace {
+
+// A multimodal text dataset: instance i has the image URLs `urls[i]` in image_assets (a JSON
+// string, as SWE-bench Multimodal stores it).
+std::string MakeImageDataset(const testing::ScratchDir& dir, const std::vector<std::vector<std::string>>& urls) {
+  std::string lines;
+  for (size_t i = 0; i < urls.size(); ++i) {
+    std::string text = "You are a helpful system.\nID:" + std::to_string(i) + "\nThe chart is drawn upside down.";
+    dataset::Record assets = {{"problem_statement", urls[i]}, {"patch", dataset::Record::array()}};
+    lines += dataset::DumpRecord({{"instance_id", "img-" + std::to_string(i)}, {"text", text}, {"image_assets", assets.dump()}}) + "\n";
+  }
+  testing::WriteFile(dir / "images.jsonl", lines);
+  return dir / "images.jsonl";
+}
+
+TEST(RunApi, ImagesGoAsOpenAIImageUrlParts) {
+  SWEINFER_REQUIRE_SHARED(shared);
+  testing::MockLlmServer server(kKey);
+  testing::ScratchDir dir;
+  std::string data = MakeImageDataset(dir, {{"https://example.invalid/a.png", "https://example.invalid/b.png"}, {}});
+  auto o = Options(dir, data, server.url());
+  o.include_images = true;
+  o.concurrency = 1;
+  auto summary = RunApi(o);
+  ASSERT_EQ(summary.done, 2u);
+  auto bodies = server.bodies();
+  ASSERT_EQ(bodies.size(), 2u);
+  const dataset::Record* with = nullptr;
+  for (const auto& b : bodies) {
+    if (b["messages"][1]["content"].is_array()) with = &b;
+  }
+  ASSERT_NE(with, nullptr);
+  const auto& parts = (*with)["messages"][1]["content"];
+  ASSERT_EQ(parts.size(), 3u);
+  EXPECT_EQ(parts[0]["type"], "text");
+  EXPECT_EQ(parts[0]["text"], "ID:0\nThe chart is drawn upside down.");  // the text part is the prompt, unchanged
+  EXPECT_EQ(parts[1], (dataset::Record{{"type", "image_url"}, {"image_url", {{"url", "https://example.invalid/a.png"}}}}));
+  EXPECT_EQ(parts[2]["image_url"]["url"], "https://example.invalid/b.png");
+  auto rows = dataset::ReadJsonl(summary.output_file);
+  for (const auto& r : rows) {
+    EXPECT_EQ(r["text"], r["instance_id"] == "img-0" ? "You are a helpful system.\n\nID:0\nThe chart is drawn upside down."
+                                                     : "You are a helpful system.\n\nID:1\nThe chart is drawn upside down.");
+    EXPECT_EQ(r["images"], r["instance_id"] == "img-0" ? 2 : 0);
+  }
+}
+
+TEST(RunApi, ImagesGoAsAnthropicBlocksInlinedWithACap) {
+  SWEINFER_REQUIRE_SHARED(shared);
+  testing::MockLlmServer server(kKey);
+  testing::ScratchDir dir;
+  std::string base = server.url();
+  std::string data = MakeImageDataset(dir, {{base + "/images/small.png", base + "/images/huge.png", base + "/images/page.html"}});
+  auto o = Options(dir, data, server.url());
+  o.provider = "anthropic";
+  o.model_name_or_path = "claude-3-5-sonnet-20241022";
+  testing::WriteFile(dir / ".env", "ANTHROPIC_API_KEY=" + kKey + "\nANTHROPIC_BASE_URL=" + server.url() + "\n");
+  o.include_images = true;
+  o.inline_images = true;
+  o.max_image_bytes = 1 << 20;
+  auto summary = RunApi(o);
+  ASSERT_EQ(summary.done, 1u);
+  auto bodies = server.bodies();
+  ASSERT_EQ(bodies.size(), 1u);
+  const auto& parts = bodies[0]["messages"][0]["content"];
+  ASSERT_EQ(parts.size(), 2u);  // the text and the one image that passed the checks
+  EXPECT_EQ(parts[0]["type"], "text");
+  EXPECT_EQ(parts[1]["type"], "image");
+  EXPECT_EQ(parts[1]["source"]["type"], "base64");
+  EXPECT_EQ(parts[1]["source"]["media_type"], "image/png");
+  EXPECT_EQ(parts[1]["source"]["data"], Base64Encode(std::string("\x89PNG\r\n\x1a\n\0\0\0\rIHDR", 16)));
+  auto rows = dataset::ReadJsonl(summary.output_file);
+  ASSERT_EQ(rows.size(), 1u);
+  EXPECT_EQ(rows[0]["images"], 1);
+  ASSERT_EQ(rows[0]["image_errors"].size(), 2u);
+  EXPECT_NE(rows[0]["image_errors"][0].get<std::string>().find("over the cap"), std::string::npos);
+  EXPECT_NE(rows[0]["image_errors"][1].get<std::string>().find("not a PNG, JPEG, GIF or WebP"), std::string::npos);
+  // Without inlining, Anthropic gets URL sources.
+  testing::ScratchDir dir2;
+  auto o2 = Options(dir2, MakeImageDataset(dir2, {{"https://example.invalid/x.png"}}), server.url());
+  o2.provider = "anthropic";
+  o2.model_name_or_path = "claude-3-5-sonnet-20241022";
+  testing::WriteFile(dir2 / ".env", "ANTHROPIC_API_KEY=" + kKey + "\nANTHROPIC_BASE_URL=" + server.url() + "\n");
+  o2.include_images = true;
+  ASSERT_EQ(RunApi(o2).done, 1u);
+  const auto last = server.bodies().back();
+  EXPECT_EQ(last["messages"][0]["content"][1],
+            (dataset::Record{{"type", "image"}, {"source", {{"type", "url"}, {"url", "https://example.invalid/x.png"}}}}));
+}
+
+TEST(Images, ImageAssetsAndMediaTypes) {
+  EXPECT_EQ(api::ProblemStatementImages({{"instance_id", "a"}, {"image_assets", "{\"problem_statement\": [\"u1\", \"u2\"], \"patch\": []}"}}),
+            (std::vector<std::string>{"u1", "u2"}));
+  EXPECT_EQ(api::ProblemStatementImages({{"instance_id", "a"}, {"image_assets", {{"problem_statement", {"u"}}}}}),
+            (std::vector<std::string>{"u"}));
+  EXPECT_TRUE(api::ProblemStatementImages({{"instance_id", "a"}}).empty());
+  EXPECT_THROW(api::ProblemStatementImages({{"instance_id", "a"}, {"image_assets", "not json"}}), Error);
+  EXPECT_EQ(api::ImageMediaType(std::string("\xff\xd8\xff\xe0", 4)), "image/jpeg");
+  EXPECT_EQ(api::ImageMediaType("GIF89a...."), "image/gif");
+  EXPECT_EQ(api::ImageMediaType(std::string("RIFF\x10\0\0\0WEBPVP8 ", 16)), "image/webp");
+  EXPECT_EQ(api::ImageMediaType("<svg/>"), "");
 }
 
 }  // namespace

@@ -123,7 +123,7 @@ std::string RunLive(const RunLiveOptions& o) {
     }
     git::TreeSnapshot tree = repo.Snapshot(commit);
 
-    auto hits = RankRepositoryFiles(tree, problem, o.document_encoding_func, 20);
+    auto hits = RankRepositoryFiles(tree, problem, o.document_encoding_func, 20, o.extensions);
     prompt::PromptInputs inputs;
     inputs.problem_statement = problem;
     if (o.include_readmes) {

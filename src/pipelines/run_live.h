@@ -18,6 +18,7 @@ struct RunLiveOptions {
   std::string prompt_style = "style-3";
   int64_t max_context_length = 16000;
   std::string document_encoding_func = "file_name_and_contents";
+  std::vector<std::string> extensions;  // document files; empty: from the repository's languages
   std::string output_dir = "./live_outputs";
   std::string root_dir = "./run_live_data";
   bool include_readmes = false;

@@ -3,6 +3,7 @@
 #include <zlib.h>
 
 #include "report/svg_charts.h"
+#include "util/base64.h"
 #include "util/error.h"
 
 namespace sweinfer::report {
@@ -223,29 +224,6 @@ std::string Gzip(const std::string& data) {
   return out;
 }
 
-std::string Base64(const std::string& data) {
-  static const char* kAlphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-  std::string out;
-  out.reserve((data.size() + 2) / 3 * 4);
-  size_t i = 0;
-  for (; i + 2 < data.size(); i += 3) {
-    uint32_t v = (uint8_t(data[i]) << 16) | (uint8_t(data[i + 1]) << 8) | uint8_t(data[i + 2]);
-    out += kAlphabet[v >> 18];
-    out += kAlphabet[(v >> 12) & 63];
-    out += kAlphabet[(v >> 6) & 63];
-    out += kAlphabet[v & 63];
-  }
-  if (i < data.size()) {
-    uint32_t v = uint8_t(data[i]) << 16;
-    if (i + 1 < data.size()) v |= uint8_t(data[i + 1]) << 8;
-    out += kAlphabet[v >> 18];
-    out += kAlphabet[(v >> 12) & 63];
-    out += i + 1 < data.size() ? kAlphabet[(v >> 6) & 63] : '=';
-    out += '=';
-  }
-  return out;
-}
-
 // JSON inside <script>: "</" could close the element early.
 std::string ScriptSafeJson(const nlohmann::ordered_json& data) {
   std::string json = data.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace);
@@ -288,7 +266,7 @@ std::string RenderReportHtml(const ReportPage& page) {
           "<select id=\"filter-outcome\"><option value=\"\">all outcomes</option></select><span id=\"shown\" class=\"count\"></span></div>\n";
   html += "<table id=\"instances\"><thead id=\"head\"></thead><tbody id=\"rows\"></tbody></table>\n</main>\n";
   html += "<script type=\"application/octet-stream\" id=\"report-data\" data-encoding=\"gzip+base64\">" +
-          Base64(Gzip(ScriptSafeJson(page.data))) + "</script>\n";
+          Base64Encode(Gzip(ScriptSafeJson(page.data))) + "</script>\n";
   html += "<script>" + std::string(kScript) + "</script>\n</body></html>\n";
   return html;
 }

@@ -1,6 +1,10 @@
 #include "retrieval/documents.h"
 
 #include <algorithm>
+#include <mutex>
+#include <unordered_map>
+
+#include "retrieval/languages.h"
 
 namespace sweinfer::retrieval {
 
@@ -18,10 +22,35 @@ bool IsTestPath(std::string_view path) {
   return false;
 }
 
-std::vector<DocumentFile> ListDocumentFiles(const git::TreeSnapshot& tree) {
+namespace {
+
+// Whether a blob announces itself as generated, remembered per blob for the whole run.
+bool BlobLooksGenerated(const git::TreeSnapshot& tree, const std::string& blob) {
+  static std::mutex mutex;
+  static std::unordered_map<std::string, bool> known;
+  {
+    std::lock_guard<std::mutex> lock(mutex);
+    auto it = known.find(blob);
+    if (it != known.end()) return it->second;
+  }
+  auto bytes = tree.ReadBlob(blob);
+  bool generated = bytes && LooksGenerated(*bytes);
+  std::lock_guard<std::mutex> lock(mutex);
+  known.emplace(blob, generated);
+  return generated;
+}
+
+}  // namespace
+
+std::vector<DocumentFile> ListDocumentFiles(const git::TreeSnapshot& tree, const DocumentSelection& selection) {
   std::vector<DocumentFile> files;
   tree.ForEachFileWithKind([&](const std::string& path, const std::string& blob, bool is_symlink) {
-    if (path.size() >= 3 && path.compare(path.size() - 3, 3, ".py") == 0 && !IsTestPath(path)) {
+    // Sizes and contents matter only to the rules of other languages: never read for the reference's.
+    if (selection.python_reference()) {
+      if (selection.Accepts(path, 0)) files.push_back({path, blob, is_symlink});
+      return;
+    }
+    if (selection.Accepts(path, tree.BlobSize(blob).value_or(0)) && (is_symlink || !BlobLooksGenerated(tree, blob))) {
       files.push_back({path, blob, is_symlink});
     }
   });

@@ -1,6 +1,7 @@
-// What the reference indexes for an instance: every `*.py` file of the tree at its base commit
-// that is not a test path (is_test: the lower-cased path split on ' ', '_', '/', '.' contains
-// test, tests or testing), encoded as `path + "\n" + text` (file_name_and_contents).
+// What is indexed for an instance: the document files of the tree at its base commit, chosen by a
+// DocumentSelection (languages.h). For Python repositories that is the reference's rule: every
+// `*.py` file that is not a test path (is_test: the lower-cased path split on ' ', '_', '/', '.'
+// contains test, tests or testing), encoded as `path + "\n" + text` (file_name_and_contents).
 #pragma once
 
 #include <optional>
@@ -9,6 +10,10 @@
 #include <vector>
 
 #include "git/repository.h"
+
+namespace sweinfer::retrieval {
+class DocumentSelection;
+}
 
 namespace sweinfer::retrieval {
 
@@ -23,8 +28,8 @@ struct DocumentFile {
 // The decoded-as-bytes contents of a document file: by blob id, or through the path for a symlink.
 std::optional<std::string> ReadDocumentBytes(const git::TreeSnapshot& tree, const DocumentFile& file);
 
-// The document files of a tree, sorted by path.
-std::vector<DocumentFile> ListDocumentFiles(const git::TreeSnapshot& tree);
+// The document files of a tree that `selection` accepts, sorted by path.
+std::vector<DocumentFile> ListDocumentFiles(const git::TreeSnapshot& tree, const DocumentSelection& selection);
 
 // Whether `dir` of the tree looks like a project root to jedi (setup.py, pyproject.toml, ...),
 // which decides a module's dotted name (see JediModuleName).
