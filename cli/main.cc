@@ -423,8 +423,8 @@ int main(int argc, char** argv) {
       rt.quiet = quiet;
       rt.verbose = verbose;
       auto summary = pipelines::RunRetrieve(rt);
-      std::fprintf(stderr, "retrieved %zu instances (%zu already done, %zu failed; %zu blobs analysed, %zu from cache) -> %s\n",
-                   summary.done, summary.skipped, summary.failed, summary.analysed_blobs, summary.cached_blobs,
+      std::fprintf(stderr, "retrieved %zu instances (%zu already done, %zu failed; %zu blobs analysed (%zu bytes), %zu from cache) -> %s\n",
+                   summary.done, summary.skipped, summary.failed, summary.analysed_blobs, summary.analysed_bytes, summary.cached_blobs,
                    summary.output_file.c_str());
       return summary.failed ? 1 : 0;
     }

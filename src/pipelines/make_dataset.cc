@@ -108,7 +108,8 @@ InstancePrompt BuildInstancePrompt(const git::TreeSnapshot& tree, const Record& 
         // ingest_directory_contents: every document file (for Python repositories, every non-test
         // *.py file, as the reference); undecodable files become a marker.
         tree.ForEachFile([&](const std::string& path, const std::string& blob) {
-          if (!documents.Accepts(path, documents.python_reference() ? 0 : tree.BlobSize(blob).value_or(0))) return;
+          if (!documents.Accepts(path, 0)) return;
+          if (!documents.python_reference() && !documents.Accepts(path, tree.BlobSize(blob).value_or(0))) return;
           git::FileRead read = tree.ReadFile(path);
           if (!read.bytes || text::Utf8Error(*read.bytes)) {
             inputs.file_contents[path] = "[BINARY DATA FILE]";

@@ -331,7 +331,7 @@ RetrieveSummary RunRetrieve(const RetrieveOptions& o) {
 
   const int workers = o.num_workers > 0 ? o.num_workers : std::max(1u, std::thread::hardware_concurrency());
   Progress bar("retrieve", todo.size(), o.quiet);
-  std::atomic<size_t> next{0}, done{0}, failed{0}, undecodable{0}, analysed{0};
+  std::atomic<size_t> next{0}, done{0}, failed{0}, undecodable{0}, analysed{0}, analysed_bytes{0};
   std::mutex log_mutex;
   std::string fatal;
   auto work = [&] {
@@ -379,6 +379,7 @@ RetrieveSummary RunRetrieve(const RetrieveOptions& o) {
             // jedi encoding, on the module name, which is part of the key).
             contents = cache.Add(key, CountTerms(analyzer, dictionary, DocumentBody(encoding, file.path, text, module_name)));
             ++analysed;
+            analysed_bytes += bytes->size();
           }
           auto it = path_counts.find(file.path);
           if (it == path_counts.end()) it = path_counts.emplace(file.path, CountTerms(analyzer, dictionary, file.path)).first;
@@ -412,6 +413,7 @@ RetrieveSummary RunRetrieve(const RetrieveOptions& o) {
   summary.failed = failed;
   summary.undecodable_files = undecodable;
   summary.analysed_blobs = analysed;
+  summary.analysed_bytes = analysed_bytes;
   caches.clear();
   if (!o.leave_indexes) fs::remove_all(cache_dir);
   if (summary.undecodable_files && !o.quiet) {

@@ -34,7 +34,7 @@ struct RetrieveOptions {
 };
 
 struct RetrieveSummary {
-  size_t done = 0, skipped = 0, failed = 0, undecodable_files = 0, cached_blobs = 0, analysed_blobs = 0;
+  size_t done = 0, skipped = 0, failed = 0, undecodable_files = 0, cached_blobs = 0, analysed_blobs = 0, analysed_bytes = 0;
   std::string output_file;
 };
 

@@ -50,9 +50,11 @@ std::vector<DocumentFile> ListDocumentFiles(const git::TreeSnapshot& tree, const
       if (selection.Accepts(path, 0)) files.push_back({path, blob, is_symlink});
       return;
     }
-    if (selection.Accepts(path, tree.BlobSize(blob).value_or(0)) && (is_symlink || !BlobLooksGenerated(tree, blob))) {
-      files.push_back({path, blob, is_symlink});
-    }
+    // Cheapest test first: the path, then the blob's size, then its first lines.
+    if (!selection.Accepts(path, 0)) return;
+    if (!selection.Accepts(path, tree.BlobSize(blob).value_or(0))) return;
+    if (!is_symlink && BlobLooksGenerated(tree, blob)) return;
+    files.push_back({path, blob, is_symlink});
   });
   std::sort(files.begin(), files.end(), [](const DocumentFile& a, const DocumentFile& b) { return a.path < b.path; });
   return files;

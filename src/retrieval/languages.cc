@@ -167,9 +167,10 @@ DocumentSelection DocumentSelection::Choose(const git::TreeSnapshot& tree, const
   std::map<std::string_view, uint64_t> bytes;
   tree.ForEachFile([&](const std::string& path, const std::string& blob) {
     const Language* language = LanguageOfPath(path);
-    if (!language) return;
+    // Path rules before the object header is read: most files of a big tree stop here.
+    if (!language || IsVendoredOrGenerated(path, 0) || IsTestPathForLanguage(path)) return;
     uint64_t size = tree.BlobSize(blob).value_or(0);
-    if (IsVendoredOrGenerated(path, size)) return;
+    if (size > kMaxDocumentBytes) return;
     bytes[language->name] += size;
   });
   if (bytes.empty()) return PythonReference();

@@ -2,7 +2,8 @@
 // run-live), for every SWE-bench language. One table maps extensions to languages; one table says
 // which paths are tests and which are vendored, minified or generated, per language. A repository's
 // languages come from its own file mix at the commit (never from the gold patch): the languages that
-// make up at least a fifth as many non-vendored source bytes as its main one. A repository whose
+// make up at least a fifth as many source bytes (tests, vendored and generated files aside) as its
+// main one. A repository whose
 // main language is Python keeps the reference's rule exactly (every `*.py` that is_test does not
 // reject), so Python prompts and retrieval results do not change by a byte.
 #pragma once

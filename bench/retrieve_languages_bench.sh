@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# Retrieval speed per document file, JavaScript against Python: `sweinfer retrieve`, cold cache,
+# 1 worker, on the 14 marked tasks of SWE-bench Multimodal (markedjs/marked) and on the shared
+# Python instances (requests, flask, seaborn, pytest). Prints microseconds per indexed document
+# (documents summed over instances, from --verbose) and per analysed blob, and the ratio.
+set -euo pipefail
+here=$(cd "$(dirname "$0")/.." && pwd)
+shared=${SWEINFER_SHARED_DIR:-$here/../shared}
+bin=${BUILD:-$here/build/release}/sweinfer
+[ -d "$shared/swebench" ] || { echo "retrieve_languages_bench: ../shared is absent; nothing to measure"; exit 0; }
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+python3 - "$shared" "$work" <<'PY'
+import json, sys
+shared, work = sys.argv[1], sys.argv[2]
+js = [l for l in open(f"{shared}/swebench/multimodal_dev.jsonl") if json.loads(l)["repo"] == "markedjs/marked"]
+seen, py = set(), []
+for name in ("lite_test.jsonl", "verified_test.jsonl"):
+    for l in open(f"{shared}/swebench/{name}"):
+        r = json.loads(l)
+        if r["repo"] in ("psf/requests", "pallets/flask", "mwaskom/seaborn", "pytest-dev/pytest") and r["instance_id"] not in seen:
+            seen.add(r["instance_id"]); py.append(l)
+open(f"{work}/javascript.jsonl", "w").writelines(js)
+open(f"{work}/python.jsonl", "w").writelines(py)
+PY
+measure() {  # name -> "seconds documents blobs"
+  local t; t=$(date +%s%N)
+  "$bin" retrieve --dataset_name_or_path "$work/$1.jsonl" --splits test --output_dir "$work/out-$1" \
+    --repos_dir "$shared/repos" --num_workers 1 --verbose 2>"$work/$1.log" >/dev/null
+  local s; s=$(echo "$(( $(date +%s%N) - t ))" | awk '{ print $1 / 1e9 }')
+  local docs; docs=$(grep -o '[0-9]* documents' "$work/$1.log" | awk '{ n += $1 } END { print n }')
+  local blobs; blobs=$(grep -o '[0-9]* blobs analysed' "$work/$1.log" | awk '{ print $1 }')
+  local bytes; bytes=$(grep -o '([0-9]* bytes)' "$work/$1.log" | tr -d '(' | awk '{ print $1 }')
+  echo "$s $docs $blobs $bytes"
+}
+read -r js_s js_docs js_blobs js_bytes <<<"$(measure javascript)"
+read -r py_s py_docs py_blobs py_bytes <<<"$(measure python)"
+awk -v js="$js_s" -v jd="$js_docs" -v jb="$js_blobs" -v jy="$js_bytes" -v py="$py_s" -v pd="$py_docs" -v pb="$py_blobs" -v py_b="$py_bytes" 'BEGIN {
+  printf "retrieve, cold cache, 1 worker\n"
+  printf "  JavaScript (marked, 14 tasks):  %6.3f s, %6d documents, %5d blobs analysed: %7.1f us/document, %7.1f us/blob\n", js, jd, jb, js * 1e6 / jd, js * 1e6 / jb
+  printf "  Python (4 repos, shared tasks): %6.3f s, %6d documents, %5d blobs analysed: %7.1f us/document, %7.1f us/blob\n", py, pd, pb, py * 1e6 / pd, py * 1e6 / pb
+  printf "  analysed: JavaScript %.1f KB per blob at %.2f MB/s; Python %.1f KB per blob at %.2f MB/s\n", jy / jb / 1024, jy / js / 1e6, py_b / pb / 1024, py_b / py / 1e6
+  printf "  JavaScript / Python time per document: %.2f, per byte analysed: %.2f (goal: <= 1.0, as fast per file)\n", (js / jd) / (py / pd), (js / jy) / (py / py_b)
+}'
