@@ -384,23 +384,28 @@ namespace {
 
 struct WalkPayload {
   const std::function<void(const std::string&, const std::string&, bool)>* visit;
+  const std::function<bool(std::string_view)>* skip_directory;
 };
 
 int WalkCallback(const char* root, const git_tree_entry* entry, void* payload) {
   auto kind = KindOf(git_tree_entry_filemode(entry));
+  auto* p = static_cast<WalkPayload*>(payload);
+  if (kind == EntryKind::kDirectory && p->skip_directory && *p->skip_directory) {
+    return (*p->skip_directory)(git_tree_entry_name(entry)) ? 1 : 0;  // 1: do not descend
+  }
   if (kind != EntryKind::kFile && kind != EntryKind::kSymlink) return 0;
   char hex[GIT_OID_HEXSZ + 1];
   git_oid_tostr(hex, sizeof hex, git_tree_entry_id(entry));
   std::string path = std::string(root) + git_tree_entry_name(entry);
-  (*static_cast<WalkPayload*>(payload)->visit)(path, hex, kind == EntryKind::kSymlink);
+  (*p->visit)(path, hex, kind == EntryKind::kSymlink);
   return 0;
 }
 
 }  // namespace
 
-void TreeSnapshot::ForEachFileWithKind(
-    const std::function<void(const std::string&, const std::string&, bool)>& visit) const {
-  WalkPayload payload{&visit};
+void TreeSnapshot::ForEachFileWithKind(const std::function<void(const std::string&, const std::string&, bool)>& visit,
+                                       const std::function<bool(std::string_view)>& skip_directory) const {
+  WalkPayload payload{&visit, &skip_directory};
   git_tree_walk(handle_->tree, GIT_TREEWALK_PRE, WalkCallback, &payload);
 }
 

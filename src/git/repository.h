@@ -48,8 +48,10 @@ class TreeSnapshot {
   // Calls `visit(path, blob_id_hex)` for every file (regular or symlink) below the root, depth-first.
   void ForEachFile(const std::function<void(const std::string& path, const std::string& blob_id)>& visit) const;
   // As ForEachFile, telling symlinks apart (their blob holds the link target, not the contents).
+  // `skip_directory`, when given, is asked about each directory's name: true leaves it unvisited.
   void ForEachFileWithKind(
-      const std::function<void(const std::string& path, const std::string& blob_id, bool is_symlink)>& visit) const;
+      const std::function<void(const std::string& path, const std::string& blob_id, bool is_symlink)>& visit,
+      const std::function<bool(std::string_view directory_name)>& skip_directory = nullptr) const;
   const std::string& commit() const { return commit_; }
 
  private:

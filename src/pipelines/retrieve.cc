@@ -251,7 +251,7 @@ std::vector<retrieval::Bm25Hit> RankRepositoryFiles(const git::TreeSnapshot& tre
   std::vector<std::unique_ptr<TermCounts>> keep;
   std::vector<retrieval::Bm25Document> docs;
   auto is_root = [&](const std::string& dir) { return retrieval::IsProjectRoot(tree, dir); };
-  for (const auto& file : retrieval::ListDocumentFiles(tree, retrieval::DocumentSelection::Choose(tree, extensions))) {
+  for (const auto& file : retrieval::ListDocumentFiles(tree, extensions)) {
     auto bytes = retrieval::ReadDocumentBytes(tree, file);
     if (!bytes) continue;
     std::string text = text::UniversalNewlines(text::Utf8Error(*bytes) ? text::Utf8Replace(*bytes) : *bytes);
@@ -355,7 +355,7 @@ RetrieveSummary RunRetrieve(const RetrieveOptions& o) {
           if (inserted) it->second = retrieval::IsProjectRoot(tree, dir);
           return it->second;
         };
-        for (const auto& file : retrieval::ListDocumentFiles(tree, retrieval::DocumentSelection::Choose(tree, o.extensions))) {
+        for (const auto& file : retrieval::ListDocumentFiles(tree, o.extensions)) {
           std::string module_name;
           std::string key = file.blob_id;
           if (encoding != retrieval::DocumentEncoding::kFileNameAndContents && !IsPythonFile(file.path)) {

@@ -42,22 +42,77 @@ bool BlobLooksGenerated(const git::TreeSnapshot& tree, const std::string& blob) 
 
 }  // namespace
 
-std::vector<DocumentFile> ListDocumentFiles(const git::TreeSnapshot& tree, const DocumentSelection& selection) {
+namespace {
+
+struct TreeEntry {
+  std::string path, blob;
+  bool is_symlink;
+};
+
+std::vector<DocumentFile> Filter(const git::TreeSnapshot& tree, const std::vector<TreeEntry>& entries,
+                                 const DocumentSelection& selection, std::unordered_map<std::string, uint64_t>& sizes) {
+  auto size_of = [&](const std::string& blob) {
+    auto it = sizes.find(blob);
+    if (it == sizes.end()) it = sizes.emplace(blob, tree.BlobSize(blob).value_or(0)).first;
+    return it->second;
+  };
   std::vector<DocumentFile> files;
-  tree.ForEachFileWithKind([&](const std::string& path, const std::string& blob, bool is_symlink) {
+  for (const auto& e : entries) {
     // Sizes and contents matter only to the rules of other languages: never read for the reference's.
-    if (selection.python_reference()) {
-      if (selection.Accepts(path, 0)) files.push_back({path, blob, is_symlink});
-      return;
+    if (!selection.Accepts(e.path, 0)) continue;
+    if (!selection.python_reference()) {
+      // Cheapest test first: the path, then the blob's size, then its first lines.
+      if (!selection.Accepts(e.path, size_of(e.blob))) continue;
+      if (!e.is_symlink && BlobLooksGenerated(tree, e.blob)) continue;
     }
-    // Cheapest test first: the path, then the blob's size, then its first lines.
-    if (!selection.Accepts(path, 0)) return;
-    if (!selection.Accepts(path, tree.BlobSize(blob).value_or(0))) return;
-    if (!is_symlink && BlobLooksGenerated(tree, blob)) return;
-    files.push_back({path, blob, is_symlink});
-  });
+    files.push_back({e.path, e.blob, e.is_symlink});
+  }
   std::sort(files.begin(), files.end(), [](const DocumentFile& a, const DocumentFile& b) { return a.path < b.path; });
   return files;
+}
+
+// Directories whose every file is a test under the reference's is_test and under every language's
+// rules: not walked at all.
+bool TestDirectory(std::string_view name) {
+  std::string lower(name);
+  std::transform(lower.begin(), lower.end(), lower.begin(), [](unsigned char c) { return std::tolower(c); });
+  return lower == "test" || lower == "tests" || lower == "testing";
+}
+
+std::vector<TreeEntry> Entries(const git::TreeSnapshot& tree) {
+  std::vector<TreeEntry> entries;
+  tree.ForEachFileWithKind([&](const std::string& path, const std::string& blob, bool is_symlink) {
+    entries.push_back({path, blob, is_symlink});
+  }, TestDirectory);
+  return entries;
+}
+
+}  // namespace
+
+std::vector<DocumentFile> ListDocumentFiles(const git::TreeSnapshot& tree, const DocumentSelection& selection) {
+  std::unordered_map<std::string, uint64_t> sizes;
+  return Filter(tree, Entries(tree), selection, sizes);
+}
+
+std::vector<DocumentFile> ListDocumentFiles(const git::TreeSnapshot& tree, const std::vector<std::string>& extensions) {
+  std::vector<TreeEntry> entries = Entries(tree);
+  std::unordered_map<std::string, uint64_t> sizes;
+  DocumentSelection selection = DocumentSelection::PythonReference();
+  if (!extensions.empty()) {
+    selection = DocumentSelection::ForExtensions(extensions);
+  } else {
+    std::vector<std::pair<std::string, std::string>> files;
+    files.reserve(entries.size());
+    for (const auto& e : entries) {
+      if (!e.is_symlink) files.emplace_back(e.path, e.blob);
+    }
+    selection = DocumentSelection::ChooseFrom(files, [&](const std::string& blob) {
+      auto it = sizes.find(blob);
+      if (it == sizes.end()) it = sizes.emplace(blob, tree.BlobSize(blob).value_or(0)).first;
+      return it->second;
+    });
+  }
+  return Filter(tree, entries, selection, sizes);
 }
 
 std::optional<std::string> ReadDocumentBytes(const git::TreeSnapshot& tree, const DocumentFile& file) {

@@ -30,6 +30,9 @@ std::optional<std::string> ReadDocumentBytes(const git::TreeSnapshot& tree, cons
 
 // The document files of a tree that `selection` accepts, sorted by path.
 std::vector<DocumentFile> ListDocumentFiles(const git::TreeSnapshot& tree, const DocumentSelection& selection);
+// The same, the selection chosen from the tree's own files (DocumentSelection::Choose) in the same
+// walk; `extensions`, when not empty, decide instead.
+std::vector<DocumentFile> ListDocumentFiles(const git::TreeSnapshot& tree, const std::vector<std::string>& extensions);
 
 // Whether `dir` of the tree looks like a project root to jedi (setup.py, pyproject.toml, ...),
 // which decides a module's dotted name (see JediModuleName).

@@ -164,15 +164,22 @@ DocumentSelection DocumentSelection::ForExtensions(const std::vector<std::string
 
 DocumentSelection DocumentSelection::Choose(const git::TreeSnapshot& tree, const std::vector<std::string>& explicit_extensions) {
   if (!explicit_extensions.empty()) return ForExtensions(explicit_extensions);
+  std::vector<std::pair<std::string, std::string>> files;
+  tree.ForEachFile([&](const std::string& path, const std::string& blob) { files.emplace_back(path, blob); });
+  return ChooseFrom(files, [&](const std::string& blob) { return tree.BlobSize(blob).value_or(0); });
+}
+
+DocumentSelection DocumentSelection::ChooseFrom(const std::vector<std::pair<std::string, std::string>>& files,
+                                                const std::function<uint64_t(const std::string& blob)>& size_of) {
   std::map<std::string_view, uint64_t> bytes;
-  tree.ForEachFile([&](const std::string& path, const std::string& blob) {
+  for (const auto& [path, blob] : files) {
     const Language* language = LanguageOfPath(path);
     // Path rules before the object header is read: most files of a big tree stop here.
-    if (!language || IsVendoredOrGenerated(path, 0) || IsTestPathForLanguage(path)) return;
-    uint64_t size = tree.BlobSize(blob).value_or(0);
-    if (size > kMaxDocumentBytes) return;
+    if (!language || IsVendoredOrGenerated(path, 0) || IsTestPathForLanguage(path)) continue;
+    uint64_t size = size_of(blob);
+    if (size > kMaxDocumentBytes) continue;
     bytes[language->name] += size;
-  });
+  }
   if (bytes.empty()) return PythonReference();
   std::vector<std::pair<uint64_t, std::string_view>> ranked;
   for (const auto& [name, n] : bytes) ranked.push_back({n, name});

@@ -9,6 +9,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <set>
 #include <string>
@@ -52,6 +53,9 @@ class DocumentSelection {
   // From the repository's file mix at this tree (see the header comment). `explicit_extensions`,
   // when not empty, decides instead.
   static DocumentSelection Choose(const git::TreeSnapshot& tree, const std::vector<std::string>& explicit_extensions);
+  // The same from a listing already made: (path, blob id) of every file, and a way to get a size.
+  static DocumentSelection ChooseFrom(const std::vector<std::pair<std::string, std::string>>& files,
+                                      const std::function<uint64_t(const std::string& blob)>& size_of);
 
   // Whether a file of the tree is a document. `size` is the blob's size (for the 1 MB rule).
   bool Accepts(std::string_view path, uint64_t size) const;
