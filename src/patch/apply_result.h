@@ -46,6 +46,28 @@ struct ToolResult {
   bool ok() const { return exit_code == 0; }
 };
 
+// A tree as the earlier sections of a patch (or an earlier command) left it: reads see the writes
+// made so far, then the base tree. `base` must outlive the overlay.
+class TreeOverlay {
+ public:
+  explicit TreeOverlay(const FileSource& base) : base_(base) {}
+  std::optional<std::string> Read(const std::string& path) const {
+    auto it = changes_.find(path);
+    return it != changes_.end() ? it->second : base_(path);
+  }
+  bool Exists(const std::string& path) const { return Read(path).has_value(); }
+  void Write(const std::string& path, std::optional<std::string> content) { changes_[path] = std::move(content); }
+  // Every path written (nullopt: deleted), as ToolResult::contents holds them.
+  const std::map<std::string, std::optional<std::string>>& changes() const { return changes_; }
+  FileSource AsSource() const {
+    return [this](const std::string& path) { return Read(path); };
+  }
+
+ private:
+  const FileSource& base_;
+  std::map<std::string, std::optional<std::string>> changes_;
+};
+
 // Lines of a text, each keeping its "\n" (the last may lack one).
 std::vector<std::string> SplitLinesKeepEnds(const std::string& text);
 

@@ -419,14 +419,9 @@ ToolResult GitApply(std::string_view patch_text, const FileSource& tree, const G
     return result;
   }
   // The tree as earlier sections of this patch left it (git's fn_table).
-  std::map<std::string, std::optional<std::string>> state;
-  auto read = [&](const std::string& path) -> std::optional<std::string> {
-    auto it = state.find(path);
-    if (it != state.end()) return it->second;
-    return tree(path);
-  };
+  TreeOverlay state(tree);
+  auto read = [&](const std::string& path) { return state.Read(path); };
   bool failed = false;
-  std::map<std::string, std::optional<std::string>> written;
   for (const GitFilePatch& patch : patches) {
     FileResult file;
     file.old_path = patch.old_name;
@@ -493,16 +488,10 @@ ToolResult GitApply(std::string_view patch_text, const FileSource& tree, const G
     // What this section leaves in the tree (with --reject, also after rejected hunks).
     if (file.error.empty()) {
       if (patch.is_delete > 0) {
-        state[patch.old_name] = std::nullopt;
-        written[patch.old_name] = std::nullopt;
+        state.Write(patch.old_name, std::nullopt);
       } else {
-        std::string content = Join(image);
-        if (patch.is_rename && patch.old_name != patch.new_name) {
-          state[patch.old_name] = std::nullopt;
-          written[patch.old_name] = std::nullopt;
-        }
-        state[patch.new_name] = content;
-        written[patch.new_name] = content;
+        if (patch.is_rename && patch.old_name != patch.new_name) state.Write(patch.old_name, std::nullopt);
+        state.Write(patch.new_name, Join(image));
       }
     }
     result.files.push_back(std::move(file));
@@ -510,7 +499,7 @@ ToolResult GitApply(std::string_view patch_text, const FileSource& tree, const G
   result.exit_code = failed ? 1 : 0;
   // git apply is atomic; with --reject every section that got past its checks is written, with
   // the hunks that applied (a missing file skips only its own section).
-  if (!failed || options.reject) result.contents = std::move(written);
+  if (!failed || options.reject) result.contents = state.changes();
   return result;
 }
 

@@ -469,13 +469,9 @@ ToolResult GnuPatch(std::string_view patch_text, const FileSource& tree, const G
     result.error = fatal.message;
     return result;
   }
-  std::map<std::string, std::optional<std::string>> state;
-  auto read = [&](const std::string& path) -> std::optional<std::string> {
-    auto it = state.find(path);
-    if (it != state.end()) return it->second;
-    return tree(path);
-  };
-  auto exists = [&](const std::string& path) { return read(path).has_value(); };
+  TreeOverlay state(tree);
+  auto read = [&](const std::string& path) { return state.Read(path); };
+  auto exists = [&](const std::string& path) { return state.Exists(path); };
   bool somefailed = false;
   for (FileSection& section : sections) {
     FileResult file;
@@ -578,29 +574,22 @@ ToolResult GnuPatch(std::string_view patch_text, const FileSource& tree, const G
     // Rejected hunks do not stop the file being written when something applied.
     bool wrote_anything = failed < static_cast<int>(section.hunks.size()) || section.rename || section.copy;
     if (applier.zero_output() && deletion_side) {
-      state[*outname] = std::nullopt;
-      result.contents[*outname] = std::nullopt;
-      if (inname && *inname != *outname) {
-        state[*inname] = std::nullopt;
-        result.contents[*inname] = std::nullopt;
-      }
+      state.Write(*outname, std::nullopt);
+      if (inname && *inname != *outname) state.Write(*inname, std::nullopt);
     } else {
       if (!applier.zero_output() && deletion_side) {
         somefailed = true;
         file.error = "Not deleting file " + *outname + " as content differs from patch";
       }
       if (wrote_anything || creating) {
-        state[*outname] = output;
-        result.contents[*outname] = output;
-        if (section.rename && inname && *inname != *outname) {
-          state[*inname] = std::nullopt;
-          result.contents[*inname] = std::nullopt;
-        }
+        state.Write(*outname, output);
+        if (section.rename && inname && *inname != *outname) state.Write(*inname, std::nullopt);
       }
     }
     result.files.push_back(std::move(file));
   }
   result.exit_code = somefailed ? 1 : 0;
+  result.contents = state.changes();
   return result;
 }
 

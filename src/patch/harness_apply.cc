@@ -38,18 +38,14 @@ HarnessApplication ApplyLikeHarness(const std::optional<std::string>& patch, con
     return result;
   }
   // GNU patch meets the tree as the failed --reject left it.
-  const auto& left = result.git_apply_reject.contents;
-  FileSource after_reject = [&](const std::string& path) -> std::optional<std::string> {
-    auto it = left.find(path);
-    if (it != left.end()) return it->second;
-    return tree(path);
-  };
-  result.gnu_patch = GnuPatch(*patch, after_reject, {.max_fuzz = max_fuzz});
+  TreeOverlay after_reject(tree);
+  for (const auto& [path, content] : result.git_apply_reject.contents) after_reject.Write(path, content);
+  result.gnu_patch = GnuPatch(*patch, after_reject.AsSource(), {.max_fuzz = max_fuzz});
   if (result.gnu_patch.ok()) {
     result.category = "applied";
     result.applies_with = "patch";
-    result.contents = left;
-    for (const auto& [path, content] : result.gnu_patch.contents) result.contents[path] = content;
+    for (const auto& [path, content] : result.gnu_patch.contents) after_reject.Write(path, content);
+    result.contents = after_reject.changes();
     return result;
   }
   result.category = "not applied";
