@@ -281,6 +281,11 @@ TEST(PatchToolsConformance, AgreesWithRealGitAndGnuPatch) {
     }
   }
   ASSERT_GT(cases.size(), 100u);
+  size_t instance_count = 0, prediction_count = 0;
+  for (const auto& c : cases) {
+    instance_count += c.name.size() > 5 && c.name.compare(c.name.size() - 5, 5, "/gold") == 0;
+    prediction_count += c.name.size() > 11 && c.name.compare(c.name.size() - 11, 11, "/prediction") == 0;
+  }
   testing::ScratchDir scratch;
   int harness_agree = 0, git_agree = 0, gnu_agree = 0, total = 0, both_accept_git = 0, both_accept_gnu = 0;
   std::vector<std::string> disagreements, content_mismatches;
@@ -373,6 +378,7 @@ TEST(PatchToolsConformance, AgreesWithRealGitAndGnuPatch) {
   }
   for (const auto& d : disagreements) std::printf("verdict differs: %s\n", d.c_str());
   for (const auto& d : content_mismatches) ADD_FAILURE() << "contents differ: " << d;
+  std::printf("patch tools conformance: %zu instances, %zu SWE-Llama predictions among them\n", instance_count, prediction_count);
   std::printf("patch tools conformance: %d cases; git apply verdicts equal %d (%.2f%%), GNU patch %d (%.2f%%); "
               "contents compared where both accept: git %d, patch %d, mismatches %zu\n",
               total, git_agree, 100.0 * git_agree / total, gnu_agree, 100.0 * gnu_agree / total, both_accept_git,
