@@ -1,5 +1,10 @@
 #include "llm/cpu_kernels.h"
 
+#if defined(__x86_64__)
+#include <cpuid.h>
+#endif
+#include <cstdio>
+
 #include <algorithm>
 #include <cmath>
 #include <cstdlib>
@@ -99,12 +104,34 @@ const CpuKernels* Avx512Kernels() {
 const CpuKernels* Avx512Kernels() { return nullptr; }
 #endif
 
+#if defined(SWEINFER_AVX2_KERNELS)
+const CpuKernels& Avx2KernelTable();
+const CpuKernels* Avx2Kernels() {
+  __builtin_cpu_init();
+  unsigned eax = 0, ebx = 0, ecx = 0, edx = 0;
+  const bool f16c = __get_cpuid(1, &eax, &ebx, &ecx, &edx) && (ecx & bit_F16C);
+  if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && f16c) return &Avx2KernelTable();
+  return nullptr;
+}
+#else
+const CpuKernels* Avx2Kernels() { return nullptr; }
+#endif
+
 const CpuKernels& BestKernels() {
   static const CpuKernels* best = [] {
     const char* forced = std::getenv("SWEINFER_KERNELS");
-    if (forced && std::string_view(forced) == "portable") return &PortableKernels();
+    const std::string_view want = forced ? forced : "";
     const CpuKernels* avx512 = Avx512Kernels();
-    return avx512 ? avx512 : &PortableKernels();
+    const CpuKernels* avx2 = Avx2Kernels();
+    if (want == "portable") return &PortableKernels();
+    if (want == "avx2" || want == "avx512") {
+      const CpuKernels* table = want == "avx2" ? avx2 : avx512;
+      if (table) return table;
+      std::fprintf(stderr, "SWEINFER_KERNELS=%s: this CPU or build cannot run that table; using the fastest it can\n", forced);
+    } else if (!want.empty()) {
+      std::fprintf(stderr, "SWEINFER_KERNELS=%s is not one of portable, avx2, avx512; using the fastest table\n", forced);
+    }
+    return avx512 ? avx512 : avx2 ? avx2 : &PortableKernels();
   }();
   return *best;
 }

@@ -1,6 +1,6 @@
 // The CPU backend's inner loops, behind a table chosen once at start-up: an AVX-512 version
 // (compiled in its own translation unit with AVX-512 flags, used only when the CPU reports
-// AVX-512 F/BW/VL) and a portable one. Arguments are plain pointers so that translation unit
+// AVX-512 F/BW/VL), an x86-64-v3 one (AVX2 + FMA + F16C, likewise) and a portable one. Arguments are plain pointers so that translation unit
 // shares no inline code with the rest of the program.
 #pragma once
 
@@ -58,9 +58,11 @@ struct CpuKernels {
 };
 
 const CpuKernels& PortableKernels();
-// nullptr when this build has no AVX-512 kernels.
+// nullptr when this build or CPU has no AVX-512 kernels (F, BW, VL).
 const CpuKernels* Avx512Kernels();
-// The fastest table this CPU runs (SWEINFER_KERNELS=portable forces the portable one).
+// nullptr when this build or CPU has no x86-64-v3 kernels (AVX2, FMA, F16C).
+const CpuKernels* Avx2Kernels();
+// The fastest table this CPU runs; SWEINFER_KERNELS=portable|avx2|avx512 forces one.
 const CpuKernels& BestKernels();
 
 }  // namespace sweinfer::llm

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cstdlib>
 #include <cmath>
 #include <random>
 #include <vector>
@@ -10,16 +11,14 @@
 namespace sweinfer::llm {
 namespace {
 
-// The portable kernels are the plain definition; the AVX-512 ones must agree on every type, on
-// widths that are not multiples of the vector width, and on every tile remainder.
-TEST(CpuKernels, Avx512AgreesWithPortable) {
-  const CpuKernels* fast = Avx512Kernels();
-  if (!fast) GTEST_SKIP() << "this CPU or build has no AVX-512 kernels";
+// The portable kernels are the plain definition; every SIMD table must agree on every type, on
+// widths that are not multiples of the vector width, and on every tile and query-block remainder.
+void ExpectAgreesWithPortable(const CpuKernels* fast) {
   const CpuKernels& plain = PortableKernels();
   std::mt19937 rng(5);
   std::uniform_real_distribution<float> u(-1, 1);
   for (DType type : {DType::kF32, DType::kF16, DType::kBF16, DType::kQ8_0}) {
-    for (int64_t cols : {32, 64, 96, 200, 8, 17}) {
+    for (int64_t cols : {32, 64, 96, 200, 8, 17, 1, 9, 33, 4097}) {
       if (type == DType::kQ8_0 && cols % 32) continue;
       const int64_t rows = 11;
       std::vector<float> values(static_cast<size_t>(rows * cols));
@@ -27,7 +26,7 @@ TEST(CpuKernels, Avx512AgreesWithPortable) {
       std::vector<uint8_t> bytes(RowBytes(type, cols) * rows);
       for (int64_t r = 0; r < rows; ++r) FloatToRow(values.data() + r * cols, cols, type, bytes.data() + r * RowBytes(type, cols));
       const MatrixRef w{type, cols, RowBytes(type, cols), bytes.data()};
-      for (int n : {1, 2, 5, 6, 7, 13}) {
+      for (int n : {1, 2, 3, 4, 5, 6, 7, 13}) {
         std::vector<float> x(static_cast<size_t>(n * cols));
         for (auto& v : x) v = u(rng);
         std::vector<float> a(static_cast<size_t>(n * rows), -1), b(static_cast<size_t>(n * rows), -2);
@@ -40,8 +39,8 @@ TEST(CpuKernels, Avx512AgreesWithPortable) {
     }
   }
   for (DType kv : {DType::kF32, DType::kF16}) {
-    for (int head_dim : {8, 64, 80, 128}) {
-      for (int m : {1, 3, 8}) {
+    for (int head_dim : {8, 20, 36, 64, 80, 128}) {
+      for (int m : {1, 2, 3, 5, 8}) {
         const int max_len = 75;
         // Each query sees a different prefix (as the tokens of a prefill chunk do).
         std::vector<int> n_ctx;
@@ -81,6 +80,27 @@ TEST(CpuKernels, Avx512AgreesWithPortable) {
   plain.swiglu(gate.data(), up.data(), 77);
   fast->swiglu(g2.data(), up.data(), 77);
   for (size_t i = 0; i < gate.size(); ++i) ASSERT_NEAR(gate[i], g2[i], 1e-5f * std::max(1.0f, std::fabs(gate[i])));
+}
+
+TEST(CpuKernels, Avx512AgreesWithPortable) {
+  const CpuKernels* fast = Avx512Kernels();
+  if (!fast) GTEST_SKIP() << "this CPU or build has no AVX-512 kernels";
+  ExpectAgreesWithPortable(fast);
+}
+
+TEST(CpuKernels, Avx2AgreesWithPortable) {
+  const CpuKernels* fast = Avx2Kernels();
+  if (!fast) GTEST_SKIP() << "this CPU or build has no AVX2/FMA/F16C kernels";
+  ExpectAgreesWithPortable(fast);
+}
+
+TEST(CpuKernels, BestTableIsTheFastestThisCpuRuns) {
+  const CpuKernels& best = BestKernels();
+  if (const char* forced = std::getenv("SWEINFER_KERNELS")) {
+    GTEST_SKIP() << "SWEINFER_KERNELS=" << forced << " chooses the table (" << best.name << ")";
+  }
+  const CpuKernels* expected = Avx512Kernels() ? Avx512Kernels() : Avx2Kernels() ? Avx2Kernels() : &PortableKernels();
+  EXPECT_EQ(&best, expected) << best.name;
 }
 
 }  // namespace
