@@ -7,7 +7,7 @@ packages=(
   libgit2-dev libpcre2-dev libicu-dev nlohmann-json3-dev libcli11-dev
   libzstd-dev libsnappy-dev zlib1g-dev libgtest-dev libgmock-dev libbenchmark-dev
   libcurl4-openssl-dev libcpp-httplib-dev libsentencepiece-dev libssl-dev
-  libpython3.11-dev patch chromium
+  libpython3.11-dev patch chromium g++-aarch64-linux-gnu qemu-user
 )
 # Independent Parquet/Arrow readers for the tests (npm registry); tests skip without them.
 here=$(cd "$(dirname "$0")/.." && pwd)

@@ -117,21 +117,30 @@ const CpuKernels* Avx2Kernels() {
 const CpuKernels* Avx2Kernels() { return nullptr; }
 #endif
 
+#if defined(__aarch64__)
+const CpuKernels& NeonKernelTable();
+// Advanced SIMD (with fused multiply-add and half-precision conversion) is part of every AArch64 CPU.
+const CpuKernels* NeonKernels() { return &NeonKernelTable(); }
+#else
+const CpuKernels* NeonKernels() { return nullptr; }
+#endif
+
 const CpuKernels& BestKernels() {
   static const CpuKernels* best = [] {
     const char* forced = std::getenv("SWEINFER_KERNELS");
     const std::string_view want = forced ? forced : "";
     const CpuKernels* avx512 = Avx512Kernels();
     const CpuKernels* avx2 = Avx2Kernels();
+    const CpuKernels* neon = NeonKernels();
     if (want == "portable") return &PortableKernels();
-    if (want == "avx2" || want == "avx512") {
-      const CpuKernels* table = want == "avx2" ? avx2 : avx512;
+    if (want == "avx2" || want == "avx512" || want == "neon") {
+      const CpuKernels* table = want == "avx2" ? avx2 : want == "avx512" ? avx512 : neon;
       if (table) return table;
       std::fprintf(stderr, "SWEINFER_KERNELS=%s: this CPU or build cannot run that table; using the fastest it can\n", forced);
     } else if (!want.empty()) {
-      std::fprintf(stderr, "SWEINFER_KERNELS=%s is not one of portable, avx2, avx512; using the fastest table\n", forced);
+      std::fprintf(stderr, "SWEINFER_KERNELS=%s is not one of portable, avx2, avx512, neon; using the fastest table\n", forced);
     }
-    return avx512 ? avx512 : avx2 ? avx2 : &PortableKernels();
+    return avx512 ? avx512 : avx2 ? avx2 : neon ? neon : &PortableKernels();
   }();
   return *best;
 }

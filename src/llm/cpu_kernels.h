@@ -1,6 +1,7 @@
 // The CPU backend's inner loops, behind a table chosen once at start-up: an AVX-512 version
 // (compiled in its own translation unit with AVX-512 flags, used only when the CPU reports
-// AVX-512 F/BW/VL), an x86-64-v3 one (AVX2 + FMA + F16C, likewise) and a portable one. Arguments are plain pointers so that translation unit
+// AVX-512 F/BW/VL), an x86-64-v3 one (AVX2 + FMA + F16C, likewise), an AArch64 NEON one, and a
+// portable one. Arguments are plain pointers so that translation unit
 // shares no inline code with the rest of the program.
 #pragma once
 
@@ -62,7 +63,9 @@ const CpuKernels& PortableKernels();
 const CpuKernels* Avx512Kernels();
 // nullptr when this build or CPU has no x86-64-v3 kernels (AVX2, FMA, F16C).
 const CpuKernels* Avx2Kernels();
-// The fastest table this CPU runs; SWEINFER_KERNELS=portable|avx2|avx512 forces one.
+// The AArch64 NEON table; nullptr on other architectures.
+const CpuKernels* NeonKernels();
+// The fastest table this CPU runs; SWEINFER_KERNELS=portable|avx2|avx512|neon forces one.
 const CpuKernels& BestKernels();
 
 }  // namespace sweinfer::llm

@@ -94,12 +94,21 @@ TEST(CpuKernels, Avx2AgreesWithPortable) {
   ExpectAgreesWithPortable(fast);
 }
 
+TEST(CpuKernels, NeonAgreesWithPortable) {
+  const CpuKernels* fast = NeonKernels();
+  if (!fast) GTEST_SKIP() << "not an AArch64 build (run under qemu-aarch64 by scripts/test-aarch64.sh)";
+  ExpectAgreesWithPortable(fast);
+}
+
 TEST(CpuKernels, BestTableIsTheFastestThisCpuRuns) {
   const CpuKernels& best = BestKernels();
   if (const char* forced = std::getenv("SWEINFER_KERNELS")) {
     GTEST_SKIP() << "SWEINFER_KERNELS=" << forced << " chooses the table (" << best.name << ")";
   }
-  const CpuKernels* expected = Avx512Kernels() ? Avx512Kernels() : Avx2Kernels() ? Avx2Kernels() : &PortableKernels();
+  const CpuKernels* expected = Avx512Kernels() ? Avx512Kernels()
+                               : Avx2Kernels() ? Avx2Kernels()
+                               : NeonKernels() ? NeonKernels()
+                                               : &PortableKernels();
   EXPECT_EQ(&best, expected) << best.name;
 }
 
