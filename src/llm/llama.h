@@ -62,7 +62,7 @@ void MergeLora(LlamaModel& model, const std::string& adapter_dir);
 void QuantizeModel(LlamaModel& model, DType type);
 
 struct SessionOptions {
-  int threads = 1;              // for the CPU backend made when `backend` is null; <= 0: all cores
+  int threads = 1;              // for the CPU backend made when `backend` is null; <= 0: physical cores
   Backend* backend = nullptr;   // shared, not owned
   int prefill_chunk = 64;       // tokens per batched forward pass
   std::optional<DType> kv_dtype;  // default: F32 for F32 models, else F16

@@ -1,5 +1,12 @@
 #include "util/thread_pool.h"
 
+#include <sched.h>
+
+#include <algorithm>
+#include <fstream>
+#include <set>
+#include <string>
+
 #include <algorithm>
 
 namespace sweinfer {
@@ -20,8 +27,24 @@ void Relax(int spin) {
 
 }  // namespace
 
+int PhysicalCores() {
+  cpu_set_t mask;
+  CPU_ZERO(&mask);
+  if (sched_getaffinity(0, sizeof mask, &mask) != 0) return static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  std::set<std::pair<std::string, std::string>> cores;
+  for (int cpu = 0; cpu < CPU_SETSIZE; ++cpu) {
+    if (!CPU_ISSET(cpu, &mask)) continue;
+    const std::string dir = "/sys/devices/system/cpu/cpu" + std::to_string(cpu) + "/topology/";
+    std::ifstream package(dir + "physical_package_id"), core(dir + "core_id");
+    std::string p, c;
+    if (!(package >> p) || !(core >> c)) return std::max(1, CPU_COUNT(&mask));  // no topology: count CPUs
+    cores.emplace(p, c);
+  }
+  return std::max<int>(1, static_cast<int>(cores.size()));
+}
+
 ThreadPool::ThreadPool(int threads) {
-  if (threads <= 0) threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  if (threads <= 0) threads = PhysicalCores();
   for (int i = 1; i < threads; ++i) workers_.emplace_back(&ThreadPool::WorkerLoop, this, i);
 }
 

@@ -15,9 +15,14 @@
 
 namespace sweinfer {
 
+// Physical cores this process may run on: distinct (package, core) pairs of the CPUs in its
+// affinity mask, from /sys/devices/system/cpu/*/topology; the number of CPUs in the mask where that
+// is unreadable. SMT siblings share a core's vector units, so a matrix loop gains nothing from them.
+int PhysicalCores();
+
 class ThreadPool {
  public:
-  // threads <= 0: one per hardware thread. The caller's thread counts as one of them.
+  // threads <= 0: one per physical core (PhysicalCores()). The caller's thread counts as one.
   explicit ThreadPool(int threads);
   ~ThreadPool();
   ThreadPool(const ThreadPool&) = delete;

@@ -36,4 +36,12 @@ TEST(ThreadPool, OneThreadRunsInline) {
 }
 
 }  // namespace
+TEST(ThreadPool, PhysicalCoresWithinTheAffinityMask) {
+  const int cores = PhysicalCores();
+  EXPECT_GE(cores, 1);
+  EXPECT_LE(cores, static_cast<int>(std::max(1u, std::thread::hardware_concurrency())));
+  ThreadPool pool(0);
+  EXPECT_EQ(pool.size(), cores);
+}
+
 }  // namespace sweinfer
