@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <condition_variable>
 #include <cerrno>
 #include <cstring>
 #include <fstream>
@@ -16,6 +17,7 @@
 #include <set>
 #include <thread>
 #include <unordered_map>
+#include <unordered_set>
 
 #include "dataset/dataset.h"
 #include "retrieval/analyzer.h"
@@ -100,10 +102,23 @@ class BlobCache {
   ~BlobCache() {
     if (fd_ >= 0) ::close(fd_);
   }
-  std::shared_ptr<const TermCounts> Find(const std::string& blob) {
+  // The counts of `blob` when known. When another worker is analysing it, waits for its result, so
+  // that a blob is analysed once per run whatever the number of workers. Otherwise the caller
+  // becomes the one analysing it and gets nullptr: it must then Add() the counts or Abandon() it.
+  // (A worker holds at most one claim and never waits while holding one: no deadlock.)
+  std::shared_ptr<const TermCounts> FindOrClaim(const std::string& blob) {
+    std::unique_lock<std::mutex> lock(mutex_);
+    while (true) {
+      auto it = blobs_.find(blob);
+      if (it != blobs_.end() && it->second) return it->second;
+      if (in_flight_.insert(blob).second) return nullptr;
+      analysed_elsewhere_.wait(lock);
+    }
+  }
+  void Abandon(const std::string& blob) {
     std::lock_guard<std::mutex> lock(mutex_);
-    auto it = blobs_.find(blob);
-    return it == blobs_.end() ? nullptr : it->second;
+    in_flight_.erase(blob);
+    analysed_elsewhere_.notify_all();
   }
   std::shared_ptr<const TermCounts> Add(const std::string& blob, TermCounts counts) {
     std::string rec = blob;
@@ -120,8 +135,10 @@ class BlobCache {
     uint32_t size = static_cast<uint32_t>(rec.size());
     rec.insert(0, reinterpret_cast<const char*>(&size), 4);
     std::lock_guard<std::mutex> lock(mutex_);
+    in_flight_.erase(blob);
+    analysed_elsewhere_.notify_all();
     auto [it, inserted] = blobs_.emplace(blob, nullptr);
-    if (!inserted) return it->second;  // another worker analysed it first
+    if (!inserted && it->second) return it->second;
     it->second = std::make_shared<TermCounts>(std::move(counts));
     if (blob.size() != 40) return it->second;  // keys beyond a blob id (jedi: blob|module) stay in memory
     for (size_t done = 0; done < rec.size();) {
@@ -133,6 +150,26 @@ class BlobCache {
     return it->second;
   }
   size_t loaded() const { return loaded_; }
+
+  // Abandons a claim unless the counts were added (an unreadable blob, an error mid-analysis).
+  class Claim {
+   public:
+    Claim(BlobCache& cache, std::string blob) : cache_(cache), blob_(std::move(blob)) {}
+    ~Claim() {
+      if (!added_) cache_.Abandon(blob_);
+    }
+    Claim(const Claim&) = delete;
+    Claim& operator=(const Claim&) = delete;
+    std::shared_ptr<const TermCounts> Add(TermCounts counts) {
+      added_ = true;
+      return cache_.Add(blob_, std::move(counts));
+    }
+
+   private:
+    BlobCache& cache_;
+    std::string blob_;
+    bool added_ = false;
+  };
 
  private:
   static bool Decode(std::string_view rec, std::string& blob, TermCounts& counts, std::vector<std::string>& terms,
@@ -167,6 +204,8 @@ class BlobCache {
   retrieval::TermDictionary& dictionary_;
   int fd_ = -1;
   std::mutex mutex_;
+  std::condition_variable analysed_elsewhere_;
+  std::unordered_set<std::string> in_flight_;  // blobs a worker is analysing now
   std::unordered_map<std::string, std::shared_ptr<const TermCounts>> blobs_;
   size_t loaded_ = 0;
 };
@@ -364,8 +403,9 @@ RetrieveSummary RunRetrieve(const RetrieveOptions& o) {
             module_name = retrieval::JediModuleName(file.path, is_root);
             key += "|" + module_name;
           }
-          auto contents = cache.Find(key);
+          auto contents = cache.FindOrClaim(key);
           if (!contents) {
+            BlobCache::Claim claim(cache, key);
             auto bytes = retrieval::ReadDocumentBytes(tree, file);
             if (!bytes) continue;  // a broken symlink: nothing to index
             std::string text;
@@ -377,7 +417,7 @@ RetrieveSummary RunRetrieve(const RetrieveOptions& o) {
             }
             // The document is "path\n" + a body that depends on the blob alone (and, for the
             // jedi encoding, on the module name, which is part of the key).
-            contents = cache.Add(key, CountTerms(analyzer, dictionary, DocumentBody(encoding, file.path, text, module_name)));
+            contents = claim.Add(CountTerms(analyzer, dictionary, DocumentBody(encoding, file.path, text, module_name)));
             ++analysed;
             analysed_bytes += bytes->size();
           }

@@ -32,6 +32,30 @@ std::string SharedInstances(const std::string& shared, const testing::ScratchDir
   return dir / "visible.jsonl";
 }
 
+// A blob is analysed once per run whatever the number of workers: a worker that meets a blob
+// another is analysing waits for that result instead of analysing it again.
+TEST(Retrieve, EachBlobAnalysedOnceWhateverTheWorkers) {
+  SWEINFER_REQUIRE_SHARED(shared);
+  testing::ScratchDir dir;
+  std::map<int, RetrieveSummary> runs;
+  std::map<int, std::map<std::string, dataset::Record>> hits;
+  for (int workers : {1, 2}) {
+    RetrieveOptions o;
+    o.dataset_name_or_path = SharedInstances(shared, dir);
+    o.splits = {"test"};
+    o.output_dir = dir / ("out" + std::to_string(workers));
+    o.repositories.repos_dir = shared + "/repos";
+    o.num_workers = workers;
+    o.quiet = true;
+    runs[workers] = RunRetrieve(o);
+    for (auto& r : dataset::ReadJsonl(runs[workers].output_file)) hits[workers][r["instance_id"]] = r["hits"];
+  }
+  EXPECT_GT(runs[1].analysed_blobs, 1000u);
+  EXPECT_EQ(runs[2].analysed_blobs, runs[1].analysed_blobs);
+  EXPECT_EQ(runs[2].analysed_bytes, runs[1].analysed_bytes);
+  EXPECT_EQ(hits[2], hits[1]);
+}
+
 TEST(Retrieve, HitsEqualPyseriniOracle) {
   SWEINFER_REQUIRE_SHARED(shared);
   testing::ScratchDir dir;
