@@ -10,6 +10,7 @@
 
 #include "dataset/dataset.h"
 #include "dataset/jsonl.h"
+#include "patch/diff_stat.h"
 #include "retrieval/languages.h"
 #include "test_support.h"
 
@@ -41,30 +42,29 @@ std::string OutputFile(const std::string& out_dir, const std::string& suffix) {
   return out_dir + "/(no output ending in " + suffix + ")";
 }
 
-std::set<std::string> GoldFiles(const std::string& patch) {
-  std::set<std::string> files;
-  static const std::regex re("^--- a/(\\S+)", std::regex::multiline);
-  for (auto it = std::sregex_iterator(patch.begin(), patch.end(), re); it != std::sregex_iterator(); ++it) files.insert((*it)[1]);
-  return files;
+// make-dataset on the marked tasks with one file source; returns the rows written.
+std::vector<dataset::Record> MakeDataset(const std::string& shared, const ScratchDir& dir, const std::string& tasks,
+                                         const std::string& file_source) {
+  EXPECT_EQ(RunSweinfer("make-dataset --dataset_name_or_path " + tasks + " --splits test --output_dir " + (dir / "out") +
+                            " --file_source " + file_source + " --repos_dir " + shared + "/repos --output_format jsonl --quiet",
+                        dir / "o", dir / "e"),
+            0)
+      << ReadFile(dir / "e");
+  return dataset::ReadJsonl(OutputFile(dir / "out", "__style-3__fs-" + file_source));
 }
 
 TEST(Multilingual, OraclePromptsHoldEveryGoldFileAndKeepImages) {
   SWEINFER_REQUIRE_SHARED(shared);
   ScratchDir dir;
   std::string tasks = MarkedTasks(shared, dir);
-  ASSERT_EQ(RunSweinfer("make-dataset --dataset_name_or_path " + tasks + " --splits test --output_dir " + (dir / "out") +
-                            " --file_source oracle --repos_dir " + shared + "/repos --output_format jsonl --quiet",
-                        dir / "o", dir / "e"),
-            0)
-      << ReadFile(dir / "e");
-  auto rows = dataset::ReadJsonl(OutputFile(dir / "out", "__style-3__fs-oracle"));
+  auto rows = MakeDataset(shared, dir, tasks, "oracle");
   ASSERT_EQ(rows.size(), 14u);
   std::map<std::string, dataset::Record> inputs;
   for (auto& r : dataset::ReadJsonl(tasks)) inputs[r["instance_id"]] = r;
   for (const auto& r : rows) {
     ASSERT_TRUE(r["text"].is_string()) << r["instance_id"];
     const std::string text = r["text"];
-    for (const auto& file : GoldFiles(inputs[r["instance_id"]]["patch"])) {
+    for (const auto& file : patch::StatPatch(inputs[r["instance_id"]]["patch"].get<std::string>()).paths) {
       EXPECT_NE(text.find("[start of " + file + "]"), std::string::npos) << r["instance_id"] << " lacks " << file;
     }
     EXPECT_EQ(r["image_assets"], inputs[r["instance_id"]]["image_assets"]) << r["instance_id"];
@@ -75,12 +75,7 @@ TEST(Multilingual, FileSourceAllIndexesTheRepositorysJavaScript) {
   SWEINFER_REQUIRE_SHARED(shared);
   ScratchDir dir;
   std::string tasks = MarkedTasks(shared, dir);
-  ASSERT_EQ(RunSweinfer("make-dataset --dataset_name_or_path " + tasks + " --splits test --output_dir " + (dir / "out") +
-                            " --file_source all --repos_dir " + shared + "/repos --output_format jsonl --quiet",
-                        dir / "o", dir / "e"),
-            0)
-      << ReadFile(dir / "e");
-  auto rows = dataset::ReadJsonl(OutputFile(dir / "out", "__style-3__fs-all"));
+  auto rows = MakeDataset(shared, dir, tasks, "all");
   ASSERT_EQ(rows.size(), 14u);
   static const std::regex file_re("\\[start of ([^\\]]+)\\]");
   size_t with_src = 0;

@@ -163,8 +163,6 @@ class PatchReader {
       } else if (Starts(s, "@@ -")) {
         if (!section->header_line) section->header_line = lines_[pos_].number;
         return true;
-      } else if (section->git_diff && !section->old_name && !section->new_name) {
-        // keep scanning
       }
     }
     // A git diff with only metadata (a rename or a mode change) is still a section.

@@ -84,8 +84,7 @@ Record CheckPrediction(const Record& prediction, const Record& instance, const p
   bool ran = applied.category != "null" && applied.category != "empty";
   out["git_apply"] = ToolSummary(applied.git_apply, ran);
   out["git_apply_reject"] = ToolSummary(applied.git_apply_reject, ran && applied.applies_with != "git apply");
-  out["patch"] = ToolSummary(applied.gnu_patch, ran && !applied.applies_with.has_value()) ;
-  if (applied.applies_with == "patch") out["patch"] = ToolSummary(applied.gnu_patch, true);
+  out["patch"] = ToolSummary(applied.gnu_patch, ran && (!applied.applies_with || applied.applies_with == "patch"));
   // Per file and hunk, from the run that tells the most (the accepting one, else GNU patch's).
   Record hunks = Record::array();
   if (ran) {

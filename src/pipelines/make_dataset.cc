@@ -17,7 +17,6 @@
 #include "dataset/hub.h"
 #include "patch/unified_diff.h"
 #include "retrieval/documents.h"
-#include "retrieval/languages.h"
 #include "text/python_str.h"
 #include "util/error.h"
 #include "util/progress.h"
@@ -103,22 +102,19 @@ InstancePrompt BuildInstancePrompt(const git::TreeSnapshot& tree, const Record& 
       case FileSource::kBm25:
         for (const auto& path : hits) inputs.file_contents[path] = ReadText(tree, path);
         break;
-      case FileSource::kAll: {
-        const retrieval::DocumentSelection documents = retrieval::DocumentSelection::Choose(tree, extensions);
-        // ingest_directory_contents: every document file (for Python repositories, every non-test
-        // *.py file, as the reference); undecodable files become a marker.
-        tree.ForEachFile([&](const std::string& path, const std::string& blob) {
-          if (!documents.Accepts(path, 0)) return;
-          if (!documents.python_reference() && !documents.Accepts(path, tree.BlobSize(blob).value_or(0))) return;
-          git::FileRead read = tree.ReadFile(path);
+      case FileSource::kAll:
+        // ingest_directory_contents: every document file, chosen as retrieve chooses them (for
+        // Python repositories, every non-test *.py file, as the reference); undecodable files
+        // become a marker.
+        for (const auto& file : retrieval::ListDocumentFiles(tree, extensions)) {
+          git::FileRead read = tree.ReadFile(file.path);
           if (!read.bytes || text::Utf8Error(*read.bytes)) {
-            inputs.file_contents[path] = "[BINARY DATA FILE]";
+            inputs.file_contents[file.path] = "[BINARY DATA FILE]";
           } else {
-            inputs.file_contents[path] = text::UniversalNewlines(*read.bytes);
+            inputs.file_contents[file.path] = text::UniversalNewlines(*read.bytes);
           }
-        });
+        }
         break;
-      }
       case FileSource::kNone: break;
     }
     if (budget) {
