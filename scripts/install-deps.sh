@@ -8,6 +8,7 @@ packages=(
   libzstd-dev libsnappy-dev zlib1g-dev libgtest-dev libgmock-dev libbenchmark-dev
   libcurl4-openssl-dev libcpp-httplib-dev libsentencepiece-dev libssl-dev
   libpython3.11-dev patch chromium g++-aarch64-linux-gnu qemu-user
+  default-jdk-headless liblucene8-java
 )
 # Independent Parquet/Arrow readers for the tests (npm registry); tests skip without them.
 here=$(cd "$(dirname "$0")/.." && pwd)

@@ -27,6 +27,18 @@ TEST(Analyzer, MatchesLuceneOnTokenizerCorners) {
   EXPECT_EQ(Terms(long_word), std::string(255, 'a') + " " + std::string(255, 'a') + " " + std::string(90, 'a'));
 }
 
+// Characters whose word-break class changed after Unicode 9.0, which Lucene 8's scanner was built
+// from (expected terms printed by Lucene 8.7; tests/lucene_unicode_conformance_test.cc checks every
+// assigned character when Java is installed).
+TEST(Analyzer, FollowsUnicode9LikeLucene87) {
+  EXPECT_EQ(Terms("5\u02B03\u1D502\u02E2 a\u02D7b a\u02C2b _\u0E31_ a.\u0E31"),
+            "5\u02B03\u1D502\u02E2 a\u02D7b b \u0E31 \u0E31");
+  // A lone skin-tone modifier is an emoji; the family became a modifier base only in emoji 12.
+  EXPECT_EQ(Terms("\U0001F3FB\uFE0F \U0001F46A\U0001F3FB \U0001FB00"), "\U0001F3FB \U0001F46A \U0001F3FB \U0001FB00");
+  EXPECT_EQ(Terms("\u3005a \u230Ax\u230B 1\u00B12 x\u2032 \u00C5 \u03A9 \u0130stanbul"),
+            "\u3005a x 1 2 x \u00E5 \u03C9 istanbul");
+}
+
 TEST(PorterStemmer, LuceneDeparturesFromThePublishedAlgorithm) {
   auto stem = [](std::u16string w) {
     PorterStem(w);
