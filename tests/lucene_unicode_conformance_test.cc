@@ -17,7 +17,10 @@
 #include <string>
 #include <vector>
 
+#include "git/repository.h"
 #include "retrieval/analyzer.h"
+#include "retrieval/documents.h"
+#include "retrieval/languages.h"
 #include "retrieval/standard_tokenizer.h"
 #include "test_support.h"
 
@@ -70,6 +73,9 @@ bool Assigned(char32_t c) {
   return c != 0 && !(c >= 0xD800 && c <= 0xDFFF) && u_charType(static_cast<UChar32>(c)) != U_UNASSIGNED;
 }
 
+std::u32string FromUtf8(std::string_view text);
+void AddSympyDocuments(std::vector<std::u32string>& docs);
+
 std::vector<std::u32string> Corpus() {
   std::vector<std::u32string> docs;
   std::vector<char32_t> assigned;
@@ -99,17 +105,32 @@ std::vector<std::u32string> Corpus() {
       "x = 1_000_000.5e-3; y = 0x1F; s = f'{a!r:>10}' \\N{GREEK SMALL LETTER ALPHA}",
       "日本語のテキスト ｶﾀｶﾅ ひらがな 한국어 ภาษาไทย ພາສາລາວ ြမန်မာ ខ្មែរ עברית \"שלום\" ש\"ח ערבית عربي",
   };
-  for (const char* line : code_lines) {
-    icu::UnicodeString u = icu::UnicodeString::fromUTF8(line);
-    std::u32string doc;
-    for (int32_t i = 0; i < u.length();) {
-      UChar32 c = u.char32At(i);
-      doc.push_back(static_cast<char32_t>(c));
-      i += U16_LENGTH(c);
-    }
-    docs.push_back(doc);
-  }
+  for (const char* line : code_lines) docs.push_back(FromUtf8(line));
+  AddSympyDocuments(docs);
   return docs;
+}
+
+std::u32string FromUtf8(std::string_view text) {
+  icu::UnicodeString u = icu::UnicodeString::fromUTF8(icu::StringPiece(text.data(), static_cast<int32_t>(text.size())));
+  std::u32string out;
+  for (int32_t i = 0; i < u.length();) {
+    UChar32 c = u.char32At(i);
+    out.push_back(static_cast<char32_t>(c));
+    i += U16_LENGTH(c);
+  }
+  return out;
+}
+
+// Real code: every document the reference would index for the shared sympy repository at one base
+// commit (10 MB of Python with Greek, math and box-drawing characters), when ../shared is there.
+void AddSympyDocuments(std::vector<std::u32string>& docs) {
+  auto shared = ::sweinfer::testing::SharedDir();
+  if (!shared || !fs::exists(*shared + "/repos/sympy__sympy.git")) return;
+  git::Repository repo = git::Repository::Open(*shared + "/repos/sympy__sympy.git");
+  git::TreeSnapshot tree = repo.Snapshot("8dcb12a6cf500e8738d6729ab954a261758f49ca");
+  for (const auto& file : ListDocumentFiles(tree, DocumentSelection::PythonReference())) {
+    if (auto body = ReadDocumentBytes(tree, file)) docs.push_back(FromUtf8(file.path + "\n" + *body));
+  }
 }
 
 std::string ToUtf8(const std::u32string& s) {

@@ -5,6 +5,7 @@
 #include <unicode/utf16.h>
 
 #include <array>
+#include <cstring>
 #include <mutex>
 #include <unordered_set>
 
@@ -24,26 +25,182 @@ const std::unordered_set<std::u16string>& StopWords() {
   return words;
 }
 
+// Word-break classes of the ASCII characters, as the general tokenizer sees them (Unicode 9.0).
+enum AsciiClass : uint8_t { kAsciiOther, kAsciiLetter, kAsciiDigit, kAsciiUnderscore, kAsciiMidLetter, kAsciiMidNum, kAsciiMidNumLet, kAsciiQuote };
+
+constexpr std::array<uint8_t, 128> AsciiClasses() {
+  std::array<uint8_t, 128> table{};
+  for (int c = 'a'; c <= 'z'; ++c) table[c] = kAsciiLetter;
+  for (int c = 'A'; c <= 'Z'; ++c) table[c] = kAsciiLetter;
+  for (int c = '0'; c <= '9'; ++c) table[c] = kAsciiDigit;
+  table['_'] = kAsciiUnderscore;
+  table[':'] = kAsciiMidLetter;
+  table[','] = kAsciiMidNum;
+  table[';'] = kAsciiMidNum;
+  table['.'] = kAsciiMidNumLet;
+  table['\''] = kAsciiQuote;
+  return table;
+}
+constexpr std::array<uint8_t, 128> kAsciiClasses = AsciiClasses();
+
+constexpr bool IsAsciiSpace(unsigned char c) { return c == ' ' || c == '\n' || c == '\t' || c == '\r' || c == '\f' || c == '\v'; }
+
+// The 33 stop words, tested without hashing: by length, then bytes.
+bool IsAsciiStopWord(const char* w, size_t n) {
+  switch (n) {
+    case 1: return w[0] == 'a';
+    case 2: {
+      static constexpr const char* kTwo[] = {"an", "as", "at", "be", "by", "if", "in", "is", "it", "no", "of", "on", "or", "to"};
+      for (const char* s : kTwo) {
+        if (w[0] == s[0] && w[1] == s[1]) return true;
+      }
+      return false;
+    }
+    case 3: {
+      static constexpr const char* kThree[] = {"and", "are", "but", "for", "not", "the", "was"};
+      for (const char* s : kThree) {
+        if (std::memcmp(w, s, 3) == 0) return true;
+      }
+      return false;
+    }
+    case 4: {
+      static constexpr const char* kFour[] = {"into", "such", "that", "then", "they", "this", "will", "with"};
+      for (const char* s : kFour) {
+        if (std::memcmp(w, s, 4) == 0) return true;
+      }
+      return false;
+    }
+    case 5: {
+      static constexpr const char* kFive[] = {"their", "there", "these"};
+      for (const char* s : kFive) {
+        if (std::memcmp(w, s, 5) == 0) return true;
+      }
+      return false;
+    }
+    default: return false;
+  }
+}
+
 }  // namespace
 
 struct Analyzer::Impl {
   std::u16string text, token;
   std::vector<std::pair<size_t, size_t>> spans;
   std::string utf8;
+
+  // The general path: any Unicode text, through the UTF-16 tokenizer.
+  void AnalyzeUnicode(std::string_view text, const std::function<void(const std::string&)>& emit);
+  // The fast path for a run of ASCII characters, which is most of any source file: the same word
+  // grammar restricted to ASCII classes, on bytes, with no conversion.
+  void AnalyzeAscii(const char* text, size_t size, const std::function<void(const std::string&)>& emit);
+  void EmitAscii(const char* token, size_t size, const std::function<void(const std::string&)>& emit);
 };
 
 Analyzer::Analyzer() : impl_(std::make_unique<Impl>()) {}
 Analyzer::~Analyzer() = default;
 
 void Analyzer::Analyze(std::string_view text, const std::function<void(const std::string&)>& emit) {
+  // No token spans ASCII white space, so the text is cut there into chunks, and each chunk takes
+  // the fast path when it is all ASCII.
+  const char* data = text.data();
+  const size_t size = text.size();
+  size_t pos = 0;
+  while (pos < size) {
+    while (pos < size && IsAsciiSpace(static_cast<unsigned char>(data[pos]))) ++pos;
+    size_t end = pos;
+    unsigned char high = 0;
+    while (end < size && !IsAsciiSpace(static_cast<unsigned char>(data[end]))) high |= static_cast<unsigned char>(data[end++]);
+    if (end == pos) break;
+    if (high < 0x80) {
+      impl_->AnalyzeAscii(data + pos, end - pos, emit);
+    } else {
+      impl_->AnalyzeUnicode(std::string_view(data + pos, end - pos), emit);
+    }
+    pos = end;
+  }
+}
+
+void Analyzer::Impl::AnalyzeAscii(const char* s, size_t n, const std::function<void(const std::string&)>& emit) {
+  constexpr size_t kMaxTokenLength = 255;
+  enum State : uint8_t { kStart, kLeadingUnderscore, kWord, kNumber, kUnderscore, kMidWord, kMidNumber };
+  size_t p = 0;
+  while (p < n) {
+    State st = kStart;
+    size_t accept = p;
+    for (size_t q = p; q < n; ++q) {
+      const uint8_t c = kAsciiClasses[static_cast<unsigned char>(s[q])];
+      switch (st) {
+        case kStart:
+        case kLeadingUnderscore:
+          if (c == kAsciiLetter) st = kWord;
+          else if (c == kAsciiDigit) st = kNumber;
+          else if (c == kAsciiUnderscore) st = kLeadingUnderscore;
+          else goto done;
+          break;
+        case kWord:
+          if (c == kAsciiLetter) st = kWord;
+          else if (c == kAsciiDigit) st = kNumber;
+          else if (c == kAsciiUnderscore) st = kUnderscore;
+          else if (c == kAsciiMidLetter || c == kAsciiMidNumLet || c == kAsciiQuote) st = kMidWord;
+          else goto done;
+          break;
+        case kNumber:
+          if (c == kAsciiDigit) st = kNumber;
+          else if (c == kAsciiLetter) st = kWord;
+          else if (c == kAsciiUnderscore) st = kUnderscore;
+          else if (c == kAsciiMidNum || c == kAsciiMidNumLet || c == kAsciiQuote) st = kMidNumber;
+          else goto done;
+          break;
+        case kUnderscore:
+          if (c == kAsciiUnderscore) st = kUnderscore;
+          else if (c == kAsciiLetter) st = kWord;
+          else if (c == kAsciiDigit) st = kNumber;
+          else goto done;
+          break;
+        case kMidWord:
+          if (c == kAsciiLetter) st = kWord;
+          else goto done;
+          break;
+        case kMidNumber:
+          if (c == kAsciiDigit) st = kNumber;
+          else goto done;
+          break;
+      }
+      if (st == kWord || st == kNumber || st == kUnderscore) accept = q + 1;
+    }
+  done:
+    if (accept == p) {
+      ++p;  // not a token: skipped
+      continue;
+    }
+    if (accept - p > kMaxTokenLength) accept = p + kMaxTokenLength;  // cut; scanning resumes there
+    EmitAscii(s + p, accept - p, emit);
+    p = accept;
+  }
+}
+
+void Analyzer::Impl::EmitAscii(const char* token, size_t n, const std::function<void(const std::string&)>& emit) {
+  // EnglishPossessiveFilter.
+  if (n >= 2 && token[n - 2] == '\'' && (token[n - 1] == 's' || token[n - 1] == 'S')) n -= 2;
+  if (n == 0) return;
+  utf8.resize(n);
+  for (size_t i = 0; i < n; ++i) {
+    char c = token[i];
+    utf8[i] = static_cast<char>(c >= 'A' && c <= 'Z' ? c + 32 : c);
+  }
+  if (IsAsciiStopWord(utf8.data(), n)) return;
+  PorterStem(utf8);
+  if (!utf8.empty()) emit(utf8);
+}
+
+void Analyzer::Impl::AnalyzeUnicode(std::string_view text, const std::function<void(const std::string&)>& emit) {
   icu::UnicodeString u = icu::UnicodeString::fromUTF8(icu::StringPiece(text.data(), static_cast<int32_t>(text.size())));
-  std::u16string& s = impl_->text;
+  std::u16string& s = this->text;
   s.assign(reinterpret_cast<const char16_t*>(u.getBuffer()), static_cast<size_t>(u.length()));
-  impl_->spans.clear();
-  StandardTokenize(s, impl_->spans);
+  spans.clear();
+  StandardTokenize(s, spans);
   const auto& stop = StopWords();
-  std::u16string& token = impl_->token;
-  for (const auto& [begin, end] : impl_->spans) {
+  for (const auto& [begin, end] : spans) {
     token.assign(s, begin, end - begin);
     // EnglishPossessiveFilter.
     size_t n = token.size();
@@ -70,15 +227,15 @@ void Analyzer::Analyze(std::string_view text, const std::function<void(const std
     if (token.empty() || stop.count(token)) continue;
     PorterStem(token);
     if (token.empty()) continue;
-    impl_->utf8.clear();
+    utf8.clear();
     bool ascii = true;
     for (char16_t ch : token) ascii = ascii && ch < 0x80;
     if (ascii) {
-      impl_->utf8.assign(token.begin(), token.end());
+      utf8.assign(token.begin(), token.end());
     } else {
-      icu::UnicodeString(false, token.data(), static_cast<int32_t>(token.size())).toUTF8String(impl_->utf8);
+      icu::UnicodeString(false, token.data(), static_cast<int32_t>(token.size())).toUTF8String(utf8);
     }
-    emit(impl_->utf8);
+    emit(utf8);
   }
 }
 

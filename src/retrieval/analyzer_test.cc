@@ -52,6 +52,31 @@ TEST(PorterStemmer, LuceneDeparturesFromThePublishedAlgorithm) {
   EXPECT_EQ(stem(u"relational"), u"relat");
   EXPECT_EQ(stem(u"is"), u"is");  // two letters: untouched
   EXPECT_EQ(stem(u"generously"), u"gener");
+  EXPECT_EQ(stem(u"analogous"), u"analog");
+  EXPECT_EQ(stem(u"miscellaneous"), u"miscellan");
+}
+
+// The analyzer's ASCII fast path stems bytes; it must agree with the UTF-16 stemmer on every word.
+TEST(PorterStemmer, AsciiAndUtf16FormsAgree) {
+  for (const char* word : {"possibly", "apology", "caresses", "ponies", "relational", "generously", "analogous",
+                           "hopping", "filing", "conditional", "sensibiliti", "electrical", "adjustment", "controll",
+                           "rate", "cease", "a", "xyz", "yyy", "feed", "agreed", "plastered", "bled", "motoring"}) {
+    std::string ascii = word;
+    std::u16string wide(ascii.begin(), ascii.end());
+    PorterStem(ascii);
+    PorterStem(wide);
+    EXPECT_EQ(std::u16string(ascii.begin(), ascii.end()), wide) << word;
+  }
+}
+
+// Chunks of ASCII take a byte-level path, others the general tokenizer; a chunk mixing both, long
+// tokens and possessives must come out as Lucene makes them (expected terms printed by Lucene 8.7).
+TEST(Analyzer, AsciiFastPathMatchesTheGeneralPath) {
+  EXPECT_EQ(Terms("John's x_1.y 3,5 a:b __init__ _ 1.2.3. foo'bar' JOHN'S"), "john x_1 y 3,5 a:b __init__ 1.2.3 foo'bar john");
+  EXPECT_EQ(Terms("John\u2019s caf\u00E9's na\u00EFve_x"), "john caf\u00E9 na\u00EFve_x");
+  std::string mixed = std::string(300, 'b') + "\u00E9";
+  EXPECT_EQ(Terms(std::string(300, 'b')), std::string(255, 'b') + " " + std::string(45, 'b'));
+  EXPECT_EQ(Terms(mixed), std::string(255, 'b') + " " + std::string(45, 'b') + "\u00E9");
 }
 
 }  // namespace

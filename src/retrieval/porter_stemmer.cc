@@ -6,10 +6,12 @@ namespace sweinfer::retrieval {
 
 namespace {
 
-// State of one stemming run; member names follow the reference implementation.
+// State of one stemming run; member names follow the reference implementation. `String` is a
+// std::u16string (any term) or a std::string (an ASCII term); suffixes are ASCII either way.
+template <class String>
 class Stemmer {
  public:
-  explicit Stemmer(std::u16string& word) : b_(word) {}
+  explicit Stemmer(String& word) : b_(word) {}
 
   void Run() {
     k_ = static_cast<int>(b_.size()) - 1;
@@ -28,8 +30,8 @@ class Stemmer {
  private:
   bool Cons(int i) const {
     switch (b_[i]) {
-      case u'a': case u'e': case u'i': case u'o': case u'u': return false;
-      case u'y': return i == k0_ ? true : !Cons(i - 1);
+      case 'a': case 'e': case 'i': case 'o': case 'u': return false;
+      case 'y': return i == k0_ ? true : !Cons(i - 1);
       default: return true;
     }
   }
@@ -66,120 +68,120 @@ class Stemmer {
   bool DoubleC(int j) const { return j >= k0_ + 1 && b_[j] == b_[j - 1] && Cons(j); }
   bool Cvc(int i) const {
     if (i < k0_ + 2 || !Cons(i) || Cons(i - 1) || !Cons(i - 2)) return false;
-    char16_t ch = b_[i];
-    return !(ch == u'w' || ch == u'x' || ch == u'y');
+    auto ch = b_[i];
+    return !(ch == 'w' || ch == 'x' || ch == 'y');
   }
-  bool Ends(std::u16string_view s) {
+  bool Ends(std::string_view s) {
     int l = static_cast<int>(s.size());
     int o = k_ - l + 1;
     if (o < k0_) return false;
     for (int i = 0; i < l; ++i) {
-      if (b_[o + i] != s[i]) return false;
+      if (b_[o + i] != static_cast<typename String::value_type>(s[i])) return false;
     }
     j_ = k_ - l;
     return true;
   }
-  void SetTo(std::u16string_view s) {
+  void SetTo(std::string_view s) {
     int l = static_cast<int>(s.size());
     int o = j_ + 1;
     if (static_cast<int>(b_.size()) < o + l) b_.resize(o + l);
-    for (int i = 0; i < l; ++i) b_[o + i] = s[i];
+    for (int i = 0; i < l; ++i) b_[o + i] = static_cast<typename String::value_type>(s[i]);
     k_ = j_ + l;
   }
-  void R(std::u16string_view s) {
+  void R(std::string_view s) {
     if (M() > 0) SetTo(s);
   }
 
   void Step1() {
-    if (b_[k_] == u's') {
-      if (Ends(u"sses")) {
+    if (b_[k_] == 's') {
+      if (Ends("sses")) {
         k_ -= 2;
-      } else if (Ends(u"ies")) {
-        SetTo(u"i");
-      } else if (b_[k_ - 1] != u's') {
+      } else if (Ends("ies")) {
+        SetTo("i");
+      } else if (b_[k_ - 1] != 's') {
         --k_;
       }
     }
-    if (Ends(u"eed")) {
+    if (Ends("eed")) {
       if (M() > 0) --k_;
-    } else if ((Ends(u"ed") || Ends(u"ing")) && VowelInStem()) {
+    } else if ((Ends("ed") || Ends("ing")) && VowelInStem()) {
       k_ = j_;
-      if (Ends(u"at")) {
-        SetTo(u"ate");
-      } else if (Ends(u"bl")) {
-        SetTo(u"ble");
-      } else if (Ends(u"iz")) {
-        SetTo(u"ize");
+      if (Ends("at")) {
+        SetTo("ate");
+      } else if (Ends("bl")) {
+        SetTo("ble");
+      } else if (Ends("iz")) {
+        SetTo("ize");
       } else if (DoubleC(k_)) {
-        char16_t ch = b_[k_--];
-        if (ch == u'l' || ch == u's' || ch == u'z') ++k_;
+        auto ch = b_[k_--];
+        if (ch == 'l' || ch == 's' || ch == 'z') ++k_;
       } else if (M() == 1 && Cvc(k_)) {
-        SetTo(u"e");
+        SetTo("e");
       }
     }
   }
   void Step2() {
-    if (Ends(u"y") && VowelInStem()) b_[k_] = u'i';
+    if (Ends("y") && VowelInStem()) b_[k_] = 'i';
   }
   void Step3() {
     if (k_ == k0_) return;
     switch (b_[k_ - 1]) {
-      case u'a':
-        if (Ends(u"ational")) { R(u"ate"); break; }
-        if (Ends(u"tional")) { R(u"tion"); break; }
+      case 'a':
+        if (Ends("ational")) { R("ate"); break; }
+        if (Ends("tional")) { R("tion"); break; }
         break;
-      case u'c':
-        if (Ends(u"enci")) { R(u"ence"); break; }
-        if (Ends(u"anci")) { R(u"ance"); break; }
+      case 'c':
+        if (Ends("enci")) { R("ence"); break; }
+        if (Ends("anci")) { R("ance"); break; }
         break;
-      case u'e':
-        if (Ends(u"izer")) { R(u"ize"); break; }
+      case 'e':
+        if (Ends("izer")) { R("ize"); break; }
         break;
-      case u'l':
-        if (Ends(u"bli")) { R(u"ble"); break; }
-        if (Ends(u"alli")) { R(u"al"); break; }
-        if (Ends(u"entli")) { R(u"ent"); break; }
-        if (Ends(u"eli")) { R(u"e"); break; }
-        if (Ends(u"ousli")) { R(u"ous"); break; }
+      case 'l':
+        if (Ends("bli")) { R("ble"); break; }
+        if (Ends("alli")) { R("al"); break; }
+        if (Ends("entli")) { R("ent"); break; }
+        if (Ends("eli")) { R("e"); break; }
+        if (Ends("ousli")) { R("ous"); break; }
         break;
-      case u'o':
-        if (Ends(u"ization")) { R(u"ize"); break; }
-        if (Ends(u"ation")) { R(u"ate"); break; }
-        if (Ends(u"ator")) { R(u"ate"); break; }
+      case 'o':
+        if (Ends("ization")) { R("ize"); break; }
+        if (Ends("ation")) { R("ate"); break; }
+        if (Ends("ator")) { R("ate"); break; }
         break;
-      case u's':
-        if (Ends(u"alism")) { R(u"al"); break; }
-        if (Ends(u"iveness")) { R(u"ive"); break; }
-        if (Ends(u"fulness")) { R(u"ful"); break; }
-        if (Ends(u"ousness")) { R(u"ous"); break; }
+      case 's':
+        if (Ends("alism")) { R("al"); break; }
+        if (Ends("iveness")) { R("ive"); break; }
+        if (Ends("fulness")) { R("ful"); break; }
+        if (Ends("ousness")) { R("ous"); break; }
         break;
-      case u't':
-        if (Ends(u"aliti")) { R(u"al"); break; }
-        if (Ends(u"iviti")) { R(u"ive"); break; }
-        if (Ends(u"biliti")) { R(u"ble"); break; }
+      case 't':
+        if (Ends("aliti")) { R("al"); break; }
+        if (Ends("iviti")) { R("ive"); break; }
+        if (Ends("biliti")) { R("ble"); break; }
         break;
-      case u'g':
-        if (Ends(u"logi")) { R(u"log"); break; }
+      case 'g':
+        if (Ends("logi")) { R("log"); break; }
         break;
       default: break;
     }
   }
   void Step4() {
     switch (b_[k_]) {
-      case u'e':
-        if (Ends(u"icate")) { R(u"ic"); break; }
-        if (Ends(u"ative")) { R(u""); break; }
-        if (Ends(u"alize")) { R(u"al"); break; }
+      case 'e':
+        if (Ends("icate")) { R("ic"); break; }
+        if (Ends("ative")) { R(""); break; }
+        if (Ends("alize")) { R("al"); break; }
         break;
-      case u'i':
-        if (Ends(u"iciti")) { R(u"ic"); break; }
+      case 'i':
+        if (Ends("iciti")) { R("ic"); break; }
         break;
-      case u'l':
-        if (Ends(u"ical")) { R(u"ic"); break; }
-        if (Ends(u"ful")) { R(u""); break; }
+      case 'l':
+        if (Ends("ical")) { R("ic"); break; }
+        if (Ends("ful")) { R(""); break; }
         break;
-      case u's':
-        if (Ends(u"ness")) { R(u""); break; }
+      case 's':
+        if (Ends("ness")) { R(""); break; }
         break;
       default: break;
     }
@@ -187,48 +189,48 @@ class Stemmer {
   void Step5() {
     if (k_ == k0_) return;
     switch (b_[k_ - 1]) {
-      case u'a':
-        if (Ends(u"al")) break;
+      case 'a':
+        if (Ends("al")) break;
         return;
-      case u'c':
-        if (Ends(u"ance")) break;
-        if (Ends(u"ence")) break;
+      case 'c':
+        if (Ends("ance")) break;
+        if (Ends("ence")) break;
         return;
-      case u'e':
-        if (Ends(u"er")) break;
+      case 'e':
+        if (Ends("er")) break;
         return;
-      case u'i':
-        if (Ends(u"ic")) break;
+      case 'i':
+        if (Ends("ic")) break;
         return;
-      case u'l':
-        if (Ends(u"able")) break;
-        if (Ends(u"ible")) break;
+      case 'l':
+        if (Ends("able")) break;
+        if (Ends("ible")) break;
         return;
-      case u'n':
-        if (Ends(u"ant")) break;
-        if (Ends(u"ement")) break;
-        if (Ends(u"ment")) break;
-        if (Ends(u"ent")) break;
+      case 'n':
+        if (Ends("ant")) break;
+        if (Ends("ement")) break;
+        if (Ends("ment")) break;
+        if (Ends("ent")) break;
         return;
-      case u'o':
-        if (Ends(u"ion") && j_ >= 0 && (b_[j_] == u's' || b_[j_] == u't')) break;
-        if (Ends(u"ou")) break;
+      case 'o':
+        if (Ends("ion") && j_ >= 0 && (b_[j_] == 's' || b_[j_] == 't')) break;
+        if (Ends("ou")) break;
         return;
-      case u's':
-        if (Ends(u"ism")) break;
+      case 's':
+        if (Ends("ism")) break;
         return;
-      case u't':
-        if (Ends(u"ate")) break;
-        if (Ends(u"iti")) break;
+      case 't':
+        if (Ends("ate")) break;
+        if (Ends("iti")) break;
         return;
-      case u'u':
-        if (Ends(u"ous")) break;
+      case 'u':
+        if (Ends("ous")) break;
         return;
-      case u'v':
-        if (Ends(u"ive")) break;
+      case 'v':
+        if (Ends("ive")) break;
         return;
-      case u'z':
-        if (Ends(u"ize")) break;
+      case 'z':
+        if (Ends("ize")) break;
         return;
       default: return;
     }
@@ -236,19 +238,20 @@ class Stemmer {
   }
   void Step6() {
     j_ = k_;
-    if (b_[k_] == u'e') {
+    if (b_[k_] == 'e') {
       int a = M();
       if (a > 1 || (a == 1 && !Cvc(k_ - 1))) --k_;
     }
-    if (b_[k_] == u'l' && DoubleC(k_) && M() > 1) --k_;
+    if (b_[k_] == 'l' && DoubleC(k_) && M() > 1) --k_;
   }
 
-  std::u16string& b_;
+  String& b_;
   int k_ = 0, k0_ = 0, j_ = 0;
 };
 
 }  // namespace
 
-void PorterStem(std::u16string& word) { Stemmer(word).Run(); }
+void PorterStem(std::u16string& word) { Stemmer<std::u16string>(word).Run(); }
+void PorterStem(std::string& word) { Stemmer<std::string>(word).Run(); }
 
 }  // namespace sweinfer::retrieval

@@ -10,5 +10,8 @@ namespace sweinfer::retrieval {
 
 // Stems a lower-cased term in place.
 void PorterStem(std::u16string& word);
+// The same for a term of ASCII characters (the analyzer's fast path): the same result as the
+// UTF-16 form on the same characters.
+void PorterStem(std::string& word);
 
 }  // namespace sweinfer::retrieval
