@@ -172,8 +172,8 @@ std::string OurTokens(const std::u32string& doc) {
 
 std::string OurTerms(Analyzer& analyzer, const std::u32string& doc) {
   std::string line = "A";
-  analyzer.Analyze(ToUtf8(doc), [&](const std::string& term) {
-    icu::UnicodeString u = icu::UnicodeString::fromUTF8(term);
+  analyzer.Analyze(ToUtf8(doc), [&](std::string_view term) {
+    icu::UnicodeString u = icu::UnicodeString::fromUTF8(icu::StringPiece(term.data(), static_cast<int32_t>(term.size())));
     std::u16string s(reinterpret_cast<const char16_t*>(u.getBuffer()), static_cast<size_t>(u.length()));
     line += " " + HexToken(s, 0, s.size());
   });

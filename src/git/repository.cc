@@ -7,6 +7,8 @@
 #include <mutex>
 
 #include "text/python_str.h"
+#include <unordered_map>
+
 #include "util/error.h"
 
 namespace sweinfer::git {
@@ -15,7 +17,12 @@ namespace {
 
 void EnsureLibgit2() {
   static std::once_flag once;
-  std::call_once(once, [] { git_libgit2_init(); });
+  std::call_once(once, [] {
+    git_libgit2_init();
+    // libgit2 re-hashes every object it reads (SHA-1 over the whole blob). git itself does not on a
+    // read (only fsck does), and on a large tree the hashing costs as much as inflating.
+    git_libgit2_opts(GIT_OPT_ENABLE_STRICT_HASH_VERIFICATION, 0);
+  });
 }
 
 std::string LastGitError() {
@@ -368,6 +375,16 @@ std::optional<std::string> TreeSnapshot::ReadBlob(const std::string& blob_id) co
 }
 
 std::optional<uint64_t> TreeSnapshot::BlobSize(const std::string& blob_id) const {
+  // A blob id names its contents, so its size is the same in every repository and commit: one
+  // memo for the process saves re-reading object headers when many trees of a repository are
+  // looked at (every instance of a repository chooses its documents by size).
+  static std::mutex memo_mutex;
+  static std::unordered_map<std::string, uint64_t> memo;
+  {
+    std::lock_guard<std::mutex> lock(memo_mutex);
+    auto it = memo.find(blob_id);
+    if (it != memo.end()) return it->second;
+  }
   git_oid oid;
   if (git_oid_fromstr(&oid, blob_id.c_str()) != 0) return std::nullopt;
   git_odb* odb = nullptr;
@@ -377,6 +394,8 @@ std::optional<uint64_t> TreeSnapshot::BlobSize(const std::string& blob_id) const
   int rc = git_odb_read_header(&size, &type, odb, &oid);
   git_odb_free(odb);
   if (rc != 0) return std::nullopt;
+  std::lock_guard<std::mutex> lock(memo_mutex);
+  memo.emplace(blob_id, static_cast<uint64_t>(size));
   return static_cast<uint64_t>(size);
 }
 

@@ -20,6 +20,7 @@
 #include <unordered_set>
 
 #include "dataset/dataset.h"
+#include "retrieval/analysis_cache.h"
 #include "retrieval/analyzer.h"
 #include "retrieval/bm25.h"
 #include "retrieval/code_docs.h"
@@ -30,6 +31,7 @@
 #include "text/python_str.h"
 #include "util/error.h"
 #include "util/progress.h"
+#include "util/thread_pool.h"
 
 namespace sweinfer::pipelines {
 
@@ -40,175 +42,6 @@ using retrieval::TermCounts;
 namespace {
 
 constexpr size_t kMaxClauses = 1024;  // Lucene's default maxClauseCount
-
-TermCounts CountTerms(retrieval::Analyzer& analyzer, retrieval::TermDictionary& dictionary, std::string_view text) {
-  std::unordered_map<std::string, uint32_t> counts;
-  uint32_t length = 0;
-  analyzer.Analyze(text, [&](const std::string& term) {
-    ++counts[term];
-    ++length;
-  });
-  TermCounts out;
-  out.length = length;
-  std::vector<const std::string*> unique;
-  unique.reserve(counts.size());
-  for (const auto& [term, tf] : counts) unique.push_back(&term);
-  std::vector<uint32_t> ids;
-  dictionary.InternAll(unique, ids);
-  out.terms.reserve(counts.size());
-  size_t i = 0;
-  for (const auto& [term, tf] : counts) out.terms.push_back({ids[i++], tf});
-  std::sort(out.terms.begin(), out.terms.end());
-  return out;
-}
-
-// Analysed blob contents of one repository, in memory and in an append-only binary file on disk:
-// records of [u32 size][blob id][u32 length][u32 terms]([u16 bytes][term][u32 tf])*, each written
-// with one write(); a torn last record (crash mid-write) is cut off when the file is opened.
-class BlobCache {
- public:
-  BlobCache(const std::string& path, retrieval::TermDictionary& dictionary) : path_(path), dictionary_(dictionary) {
-    std::string bytes;
-    {
-      std::ifstream in(path, std::ios::binary);
-      bytes.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
-    }
-    size_t pos = 0;
-    std::vector<const std::string*> unique;
-    std::vector<std::string> terms;
-    std::vector<uint32_t> tfs, ids;
-    while (pos + 4 <= bytes.size()) {
-      uint32_t size;
-      std::memcpy(&size, bytes.data() + pos, 4);
-      if (size > bytes.size() - pos - 4) break;  // torn
-      std::string_view rec(bytes.data() + pos + 4, size);
-      auto counts = std::make_shared<TermCounts>();
-      std::string blob;
-      if (!Decode(rec, blob, *counts, terms, tfs)) break;
-      unique.clear();
-      for (const auto& t : terms) unique.push_back(&t);
-      dictionary_.InternAll(unique, ids);
-      for (size_t i = 0; i < ids.size(); ++i) counts->terms.push_back({ids[i], tfs[i]});
-      std::sort(counts->terms.begin(), counts->terms.end());
-      blobs_[blob] = counts;
-      pos += 4 + size;
-    }
-    loaded_ = blobs_.size();
-    fd_ = ::open(path.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
-    if (fd_ < 0 || ::ftruncate(fd_, static_cast<off_t>(pos)) != 0 || ::lseek(fd_, 0, SEEK_END) < 0) {
-      throw Error("cannot open the analysis cache '" + path + "'");
-    }
-  }
-  ~BlobCache() {
-    if (fd_ >= 0) ::close(fd_);
-  }
-  // The counts of `blob` when known. When another worker is analysing it, waits for its result, so
-  // that a blob is analysed once per run whatever the number of workers. Otherwise the caller
-  // becomes the one analysing it and gets nullptr: it must then Add() the counts or Abandon() it.
-  // (A worker holds at most one claim and never waits while holding one: no deadlock.)
-  std::shared_ptr<const TermCounts> FindOrClaim(const std::string& blob) {
-    std::unique_lock<std::mutex> lock(mutex_);
-    while (true) {
-      auto it = blobs_.find(blob);
-      if (it != blobs_.end() && it->second) return it->second;
-      if (in_flight_.insert(blob).second) return nullptr;
-      analysed_elsewhere_.wait(lock);
-    }
-  }
-  void Abandon(const std::string& blob) {
-    std::lock_guard<std::mutex> lock(mutex_);
-    in_flight_.erase(blob);
-    analysed_elsewhere_.notify_all();
-  }
-  std::shared_ptr<const TermCounts> Add(const std::string& blob, TermCounts counts) {
-    std::string rec = blob;
-    auto put32 = [&](uint32_t v) { rec.append(reinterpret_cast<const char*>(&v), 4); };
-    put32(counts.length);
-    put32(static_cast<uint32_t>(counts.terms.size()));
-    for (const auto& [id, tf] : counts.terms) {
-      const std::string& term = dictionary_.TermOf(id);
-      uint16_t n = static_cast<uint16_t>(std::min<size_t>(term.size(), 0xFFFF));
-      rec.append(reinterpret_cast<const char*>(&n), 2);
-      rec.append(term, 0, n);
-      put32(tf);
-    }
-    uint32_t size = static_cast<uint32_t>(rec.size());
-    rec.insert(0, reinterpret_cast<const char*>(&size), 4);
-    std::lock_guard<std::mutex> lock(mutex_);
-    in_flight_.erase(blob);
-    analysed_elsewhere_.notify_all();
-    auto [it, inserted] = blobs_.emplace(blob, nullptr);
-    if (!inserted && it->second) return it->second;
-    it->second = std::make_shared<TermCounts>(std::move(counts));
-    if (blob.size() != 40) return it->second;  // keys beyond a blob id (jedi: blob|module) stay in memory
-    for (size_t done = 0; done < rec.size();) {
-      ssize_t n = ::write(fd_, rec.data() + done, rec.size() - done);
-      if (n < 0 && errno == EINTR) continue;
-      if (n < 0) throw Error("cannot write the analysis cache '" + path_ + "'");
-      done += static_cast<size_t>(n);
-    }
-    return it->second;
-  }
-  size_t loaded() const { return loaded_; }
-
-  // Abandons a claim unless the counts were added (an unreadable blob, an error mid-analysis).
-  class Claim {
-   public:
-    Claim(BlobCache& cache, std::string blob) : cache_(cache), blob_(std::move(blob)) {}
-    ~Claim() {
-      if (!added_) cache_.Abandon(blob_);
-    }
-    Claim(const Claim&) = delete;
-    Claim& operator=(const Claim&) = delete;
-    std::shared_ptr<const TermCounts> Add(TermCounts counts) {
-      added_ = true;
-      return cache_.Add(blob_, std::move(counts));
-    }
-
-   private:
-    BlobCache& cache_;
-    std::string blob_;
-    bool added_ = false;
-  };
-
- private:
-  static bool Decode(std::string_view rec, std::string& blob, TermCounts& counts, std::vector<std::string>& terms,
-                     std::vector<uint32_t>& tfs) {
-    constexpr size_t kBlobHex = 40;
-    if (rec.size() < kBlobHex + 8) return false;
-    blob.assign(rec.substr(0, kBlobHex));
-    size_t pos = kBlobHex;
-    uint32_t n;
-    std::memcpy(&counts.length, rec.data() + pos, 4);
-    std::memcpy(&n, rec.data() + pos + 4, 4);
-    pos += 8;
-    terms.clear();
-    tfs.clear();
-    for (uint32_t i = 0; i < n; ++i) {
-      if (pos + 2 > rec.size()) return false;
-      uint16_t len;
-      std::memcpy(&len, rec.data() + pos, 2);
-      pos += 2;
-      if (pos + len + 4 > rec.size()) return false;
-      terms.emplace_back(rec.substr(pos, len));
-      pos += len;
-      uint32_t tf;
-      std::memcpy(&tf, rec.data() + pos, 4);
-      tfs.push_back(tf);
-      pos += 4;
-    }
-    return pos == rec.size();
-  }
-
-  std::string path_;
-  retrieval::TermDictionary& dictionary_;
-  int fd_ = -1;
-  std::mutex mutex_;
-  std::condition_variable analysed_elsewhere_;
-  std::unordered_set<std::string> in_flight_;  // blobs a worker is analysing now
-  std::unordered_map<std::string, std::shared_ptr<const TermCounts>> blobs_;
-  size_t loaded_ = 0;
-};
 
 std::string DatasetName(const std::string& name_or_path) {
   fs::path p(name_or_path);
@@ -245,7 +78,8 @@ std::vector<std::pair<uint32_t, uint32_t>> QueryTerms(retrieval::Analyzer& analy
   while (true) {
     std::unordered_map<std::string, size_t> index;
     terms.clear();
-    analyzer.Analyze(CodePointPrefix(query_text, cutoff), [&](const std::string& term) {
+    analyzer.Analyze(CodePointPrefix(query_text, cutoff), [&](std::string_view view) {
+      std::string term(view);
       auto [it, inserted] = index.emplace(term, terms.size());
       if (inserted) terms.push_back({term, 0});
       ++terms[it->second].second;
@@ -287,6 +121,7 @@ std::vector<retrieval::Bm25Hit> RankRepositoryFiles(const git::TreeSnapshot& tre
   if (!retrieval::ParseDocumentEncoding(style, encoding)) throw Error("unknown document encoding '" + style + "'");
   retrieval::Analyzer analyzer;
   retrieval::TermDictionary dictionary;
+  retrieval::TermCounter counter(dictionary);
   std::vector<std::unique_ptr<TermCounts>> keep;
   std::vector<retrieval::Bm25Document> docs;
   auto is_root = [&](const std::string& dir) { return retrieval::IsProjectRoot(tree, dir); };
@@ -297,9 +132,9 @@ std::vector<retrieval::Bm25Hit> RankRepositoryFiles(const git::TreeSnapshot& tre
     std::string module = encoding == retrieval::DocumentEncoding::kFileNameAndDocsJedi
                              ? retrieval::JediModuleName(file.path, is_root)
                              : "";
-    keep.push_back(std::make_unique<TermCounts>(CountTerms(analyzer, dictionary, file.path)));
+    keep.push_back(std::make_unique<TermCounts>(counter.Count(file.path)));
     const TermCounts* path = keep.back().get();
-    keep.push_back(std::make_unique<TermCounts>(CountTerms(analyzer, dictionary, DocumentBody(encoding, file.path, text, module))));
+    keep.push_back(std::make_unique<TermCounts>(counter.Count(DocumentBody(encoding, file.path, text, module))));
     docs.push_back({file.path, path, keep.back().get()});
   }
   return retrieval::SearchBm25(docs, QueryTerms(analyzer, dictionary, query), k);
@@ -353,8 +188,8 @@ RetrieveSummary RunRetrieve(const RetrieveOptions& o) {
 
   retrieval::TermDictionary dictionary;
   std::mutex caches_mutex;
-  std::map<std::string, std::unique_ptr<BlobCache>> caches;
-  auto cache_for = [&](const std::string& slug) -> BlobCache& {
+  std::map<std::string, std::unique_ptr<retrieval::AnalysisCache>> caches;
+  auto cache_for = [&](const std::string& slug) -> retrieval::AnalysisCache& {
     std::lock_guard<std::mutex> lock(caches_mutex);
     auto& c = caches[slug];
     if (!c) {
@@ -362,52 +197,80 @@ RetrieveSummary RunRetrieve(const RetrieveOptions& o) {
       std::replace(name.begin(), name.end(), '/', '_');
       size_t slash = slug.find('/');
       if (slash != std::string::npos) name = slug.substr(0, slash) + "__" + slug.substr(slash + 1);
-      c = std::make_unique<BlobCache>((cache_dir / (name + ".analysis.bin")).string(), dictionary);
+      c = std::make_unique<retrieval::AnalysisCache>((cache_dir / (name + ".analysis.bin")).string(), dictionary);
       summary.cached_blobs += c->loaded();
     }
     return *c;
   };
 
+  // Instances one after another; the documents of each are analysed by all workers together, so
+  // that every core is busy whatever the mix of instances (a few large ones, many small ones).
   const int workers = o.num_workers > 0 ? o.num_workers : std::max(1u, std::thread::hardware_concurrency());
-  Progress bar("retrieve", todo.size(), o.quiet);
-  std::atomic<size_t> next{0}, done{0}, failed{0}, undecodable{0}, analysed{0}, analysed_bytes{0};
-  std::mutex log_mutex;
-  std::string fatal;
-  auto work = [&] {
-    retrieval::Analyzer analyzer;
+  ThreadPool pool(workers);
+  // What each worker keeps between instances: its term counter (with its memos) and, since a
+  // libgit2 repository is not for concurrent use, its own handles on the repositories.
+  struct WorkerState {
+    explicit WorkerState(retrieval::TermDictionary& dictionary) : counter(dictionary) {}
+    retrieval::TermCounter counter;
     std::unordered_map<std::string, std::optional<git::Repository>> repos;
-    std::unordered_map<std::string, TermCounts> path_counts;
-    for (size_t n; (n = next.fetch_add(1)) < todo.size();) {
-      const Record& inst = *todo[n];
-      const std::string id = inst["instance_id"].get<std::string>();
-      try {
-        const std::string slug = inst.value("repo", "");
-        auto& repo = repos[slug];
-        if (!repo) repo = git::Repository::Open(o.repositories.PathFor(slug));
-        git::TreeSnapshot tree = repo->Snapshot(inst.value("base_commit", ""));
-        BlobCache& cache = cache_for(slug);
-        std::vector<std::shared_ptr<const TermCounts>> keep;
-        std::vector<retrieval::Bm25Document> docs;
-        std::unordered_map<std::string, bool> project_roots;
-        auto is_root = [&](const std::string& dir) {
-          auto [it, inserted] = project_roots.emplace(dir, false);
-          if (inserted) it->second = retrieval::IsProjectRoot(tree, dir);
-          return it->second;
-        };
-        for (const auto& file : retrieval::ListDocumentFiles(tree, o.extensions)) {
-          std::string module_name;
-          std::string key = file.blob_id;
-          if (encoding != retrieval::DocumentEncoding::kFileNameAndContents && !IsPythonFile(file.path)) {
-            key += "|" + file.path.substr(std::min(file.path.rfind('.'), file.path.size()));  // the comment style
-          } else if (encoding == retrieval::DocumentEncoding::kFileNameAndDocsJedi) {
-            module_name = retrieval::JediModuleName(file.path, is_root);
-            key += "|" + module_name;
-          }
-          auto contents = cache.FindOrClaim(key);
-          if (!contents) {
-            BlobCache::Claim claim(cache, key);
-            auto bytes = retrieval::ReadDocumentBytes(tree, file);
-            if (!bytes) continue;  // a broken symlink: nothing to index
+    std::string tree_key;  // repository and commit of `tree`
+    std::optional<git::TreeSnapshot> tree;
+    const git::TreeSnapshot& TreeFor(const std::string& path, const std::string& commit) {
+      if (!tree || tree_key != path + "@" + commit) {
+        auto& repo = repos[path];
+        if (!repo) repo = git::Repository::Open(path);
+        tree = repo->Snapshot(commit);
+        tree_key = path + "@" + commit;
+      }
+      return *tree;
+    }
+  };
+  std::vector<std::unique_ptr<WorkerState>> states;
+  for (int w = 0; w < pool.size(); ++w) states.push_back(std::make_unique<WorkerState>(dictionary));
+  Progress bar("retrieve", todo.size(), o.quiet);
+  size_t done = 0, failed = 0;
+  std::atomic<size_t> undecodable{0}, analysed{0}, analysed_bytes{0};
+  retrieval::Analyzer query_analyzer;
+  std::unordered_map<std::string, TermCounts> path_counts;
+  for (const Record* instance : todo) {
+    const Record& inst = *instance;
+    const std::string id = inst["instance_id"].get<std::string>();
+    try {
+      const std::string slug = inst.value("repo", "");
+      const std::string repo_path = o.repositories.PathFor(slug);
+      const std::string commit = inst.value("base_commit", "");
+      const git::TreeSnapshot& tree = states[0]->TreeFor(repo_path, commit);
+      retrieval::AnalysisCache& cache = cache_for(slug);
+      std::unordered_map<std::string, bool> project_roots;
+      auto is_root = [&](const std::string& dir) {
+        auto [it, inserted] = project_roots.emplace(dir, false);
+        if (inserted) it->second = retrieval::IsProjectRoot(tree, dir);
+        return it->second;
+      };
+      const std::vector<retrieval::DocumentFile> files = retrieval::ListDocumentFiles(tree, o.extensions);
+      // The cache key of each file: its blob, plus what else its analysis depends on.
+      std::vector<std::string> keys(files.size()), modules(files.size());
+      for (size_t i = 0; i < files.size(); ++i) {
+        const auto& file = files[i];
+        keys[i] = file.blob_id;
+        if (encoding != retrieval::DocumentEncoding::kFileNameAndContents && !IsPythonFile(file.path)) {
+          keys[i] += "|" + file.path.substr(std::min(file.path.rfind('.'), file.path.size()));  // the comment style
+        } else if (encoding == retrieval::DocumentEncoding::kFileNameAndDocsJedi) {
+          modules[i] = retrieval::JediModuleName(file.path, is_root);
+          keys[i] += "|" + modules[i];
+        }
+      }
+      std::vector<std::shared_ptr<const TermCounts>> contents(files.size());
+      std::mutex error_mutex;
+      std::string error;
+      pool.ParallelFor(static_cast<int64_t>(files.size()), [&](int64_t i, int w) {
+        try {
+          const auto& file = files[static_cast<size_t>(i)];
+          auto counts = cache.FindOrClaim(keys[i]);
+          if (!counts) {
+            retrieval::AnalysisCache::Claim claim(cache, keys[i]);
+            auto bytes = retrieval::ReadDocumentBytes(states[w]->TreeFor(repo_path, commit), file);
+            if (!bytes) return;  // a broken symlink: nothing to index
             std::string text;
             if (text::Utf8Error(*bytes)) {
               ++undecodable;
@@ -417,37 +280,40 @@ RetrieveSummary RunRetrieve(const RetrieveOptions& o) {
             }
             // The document is "path\n" + a body that depends on the blob alone (and, for the
             // jedi encoding, on the module name, which is part of the key).
-            contents = claim.Add(CountTerms(analyzer, dictionary, DocumentBody(encoding, file.path, text, module_name)));
+            counts = claim.Add(states[w]->counter.Count(DocumentBody(encoding, file.path, text, modules[i])));
             ++analysed;
             analysed_bytes += bytes->size();
           }
-          auto it = path_counts.find(file.path);
-          if (it == path_counts.end()) it = path_counts.emplace(file.path, CountTerms(analyzer, dictionary, file.path)).first;
-          keep.push_back(contents);
-          docs.push_back({file.path, &it->second, contents.get()});
+          contents[static_cast<size_t>(i)] = std::move(counts);
+        } catch (const Error& e) {
+          std::lock_guard<std::mutex> lock(error_mutex);
+          if (error.empty()) error = e.what();
         }
-        auto query = QueryTerms(analyzer, dictionary, inst.value("problem_statement", ""));
-        auto hits = retrieval::SearchBm25(docs, query, o.k);
-        Record hit_list = Record::array();
-        for (const auto& h : hits) hit_list.push_back(Record{{"docid", h.docid}, {"score", static_cast<double>(h.reported_score)}});
-        out.Append(Record{{"instance_id", id}, {"hits", std::move(hit_list)}});
-        if (o.verbose) {
-          std::lock_guard<std::mutex> lock(log_mutex);
-          std::fprintf(stderr, "%s: %zu documents, top hit %s\n", id.c_str(), docs.size(),
-                       hits.empty() ? "(none)" : hits[0].docid.c_str());
-        }
-        ++done;
-      } catch (const Error& e) {
-        ++failed;
-        std::lock_guard<std::mutex> lock(log_mutex);
-        std::fprintf(stderr, "Failed on instance %s: %s\n", id.c_str(), e.what());
+      });
+      if (!error.empty()) throw Error(error);
+      std::vector<retrieval::Bm25Document> docs;
+      for (size_t i = 0; i < files.size(); ++i) {
+        if (!contents[i]) continue;
+        auto it = path_counts.find(files[i].path);
+        if (it == path_counts.end()) it = path_counts.emplace(files[i].path, states[0]->counter.Count(files[i].path)).first;
+        docs.push_back({files[i].path, &it->second, contents[i].get()});
       }
-      bar.Advance();
+      auto query = QueryTerms(query_analyzer, dictionary, inst.value("problem_statement", ""));
+      auto hits = retrieval::SearchBm25(docs, query, o.k);
+      Record hit_list = Record::array();
+      for (const auto& h : hits) hit_list.push_back(Record{{"docid", h.docid}, {"score", static_cast<double>(h.reported_score)}});
+      out.Append(Record{{"instance_id", id}, {"hits", std::move(hit_list)}});
+      if (o.verbose) {
+        std::fprintf(stderr, "%s: %zu documents, top hit %s\n", id.c_str(), docs.size(),
+                     hits.empty() ? "(none)" : hits[0].docid.c_str());
+      }
+      ++done;
+    } catch (const Error& e) {
+      ++failed;
+      std::fprintf(stderr, "Failed on instance %s: %s\n", id.c_str(), e.what());
     }
-  };
-  std::vector<std::thread> pool;
-  for (int t = 0; t < std::min<int>(workers, std::max<size_t>(todo.size(), 1)); ++t) pool.emplace_back(work);
-  for (auto& t : pool) t.join();
+    bar.Advance();
+  }
   bar.Finish();
   summary.done = done;
   summary.failed = failed;

@@ -12,6 +12,7 @@
 #include "retrieval/porter_stemmer.h"
 #include "retrieval/standard_tokenizer.h"
 #include "util/error.h"
+#include "util/flat_string_map.h"
 
 namespace sweinfer::retrieval {
 
@@ -83,23 +84,37 @@ bool IsAsciiStopWord(const char* w, size_t n) {
 
 }  // namespace
 
+using Emit = std::function<void(std::string_view, uint32_t)>;
+
 struct Analyzer::Impl {
   std::u16string text, token;
   std::vector<std::pair<size_t, size_t>> spans;
   std::string utf8;
+  // Raw ASCII token -> key; key -> its term ("" when the filters drop it). Bounded: past the cap,
+  // new tokens are analysed without being remembered.
+  static constexpr size_t kMemoCap = 1 << 20;
+  util::FlatStringMap memo;
+  std::vector<std::string_view> memo_terms;
+  util::StringArena memo_bytes;
 
   // The general path: any Unicode text, through the UTF-16 tokenizer.
-  void AnalyzeUnicode(std::string_view text, const std::function<void(const std::string&)>& emit);
+  void AnalyzeUnicode(std::string_view text, const Emit& emit);
   // The fast path for a run of ASCII characters, which is most of any source file: the same word
   // grammar restricted to ASCII classes, on bytes, with no conversion.
-  void AnalyzeAscii(const char* text, size_t size, const std::function<void(const std::string&)>& emit);
-  void EmitAscii(const char* token, size_t size, const std::function<void(const std::string&)>& emit);
+  void AnalyzeAscii(const char* text, size_t size, const Emit& emit);
+  void EmitAscii(const char* token, size_t size, const Emit& emit);
+  // Possessive, lowercase, stop words, Porter: the term of an ASCII token ("" when dropped).
+  std::string_view FilterAscii(const char* token, size_t size);
 };
 
 Analyzer::Analyzer() : impl_(std::make_unique<Impl>()) {}
 Analyzer::~Analyzer() = default;
 
-void Analyzer::Analyze(std::string_view text, const std::function<void(const std::string&)>& emit) {
+void Analyzer::Analyze(std::string_view text, const std::function<void(std::string_view)>& term) {
+  AnalyzeKeyed(text, [&](std::string_view t, uint32_t) { term(t); });
+}
+
+void Analyzer::AnalyzeKeyed(std::string_view text, const Emit& emit) {
   // No token spans ASCII white space, so the text is cut there into chunks, and each chunk takes
   // the fast path when it is all ASCII.
   const char* data = text.data();
@@ -120,7 +135,7 @@ void Analyzer::Analyze(std::string_view text, const std::function<void(const std
   }
 }
 
-void Analyzer::Impl::AnalyzeAscii(const char* s, size_t n, const std::function<void(const std::string&)>& emit) {
+void Analyzer::Impl::AnalyzeAscii(const char* s, size_t n, const Emit& emit) {
   constexpr size_t kMaxTokenLength = 255;
   enum State : uint8_t { kStart, kLeadingUnderscore, kWord, kNumber, kUnderscore, kMidWord, kMidNumber };
   size_t p = 0;
@@ -179,21 +194,38 @@ void Analyzer::Impl::AnalyzeAscii(const char* s, size_t n, const std::function<v
   }
 }
 
-void Analyzer::Impl::EmitAscii(const char* token, size_t n, const std::function<void(const std::string&)>& emit) {
+void Analyzer::Impl::EmitAscii(const char* token, size_t n, const Emit& emit) {
+  const std::string_view raw(token, n);
+  const uint64_t hash = util::FlatStringMap::Hash(raw);
+  if (auto key = memo.Find(raw, hash)) {
+    if (!memo_terms[*key].empty()) emit(memo_terms[*key], *key);
+    return;
+  }
+  std::string_view term = FilterAscii(token, n);
+  uint32_t key = kNoKey;
+  if (memo.size() < kMemoCap) {
+    key = static_cast<uint32_t>(memo_terms.size());
+    memo_terms.push_back(memo_bytes.Store(term));
+    memo.Insert(memo_bytes.Store(raw), hash, key);
+  }
+  if (!term.empty()) emit(term, key);
+}
+
+std::string_view Analyzer::Impl::FilterAscii(const char* token, size_t n) {
   // EnglishPossessiveFilter.
   if (n >= 2 && token[n - 2] == '\'' && (token[n - 1] == 's' || token[n - 1] == 'S')) n -= 2;
-  if (n == 0) return;
+  if (n == 0) return {};
   utf8.resize(n);
   for (size_t i = 0; i < n; ++i) {
     char c = token[i];
     utf8[i] = static_cast<char>(c >= 'A' && c <= 'Z' ? c + 32 : c);
   }
-  if (IsAsciiStopWord(utf8.data(), n)) return;
+  if (IsAsciiStopWord(utf8.data(), n)) return {};
   PorterStem(utf8);
-  if (!utf8.empty()) emit(utf8);
+  return utf8;
 }
 
-void Analyzer::Impl::AnalyzeUnicode(std::string_view text, const std::function<void(const std::string&)>& emit) {
+void Analyzer::Impl::AnalyzeUnicode(std::string_view text, const Emit& emit) {
   icu::UnicodeString u = icu::UnicodeString::fromUTF8(icu::StringPiece(text.data(), static_cast<int32_t>(text.size())));
   std::u16string& s = this->text;
   s.assign(reinterpret_cast<const char16_t*>(u.getBuffer()), static_cast<size_t>(u.length()));
@@ -235,7 +267,7 @@ void Analyzer::Impl::AnalyzeUnicode(std::string_view text, const std::function<v
     } else {
       icu::UnicodeString(false, token.data(), static_cast<int32_t>(token.size())).toUTF8String(utf8);
     }
-    emit(utf8);
+    emit(utf8, kNoKey);
   }
 }
 

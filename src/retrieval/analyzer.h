@@ -18,8 +18,16 @@ class Analyzer {
   Analyzer(const Analyzer&) = delete;
   Analyzer& operator=(const Analyzer&) = delete;
 
-  // Calls `term(utf8_term)` for every indexed term of `text` (valid UTF-8), in order.
-  void Analyze(std::string_view text, const std::function<void(const std::string&)>& term);
+  // Calls `term(utf8_term)` for every indexed term of `text` (valid UTF-8), in order. The view is
+  // valid during the call only.
+  void Analyze(std::string_view text, const std::function<void(std::string_view)>& term);
+
+  // The same with a key per term, for callers that count terms: a key other than kNoKey always
+  // means the same term for this Analyzer, so the caller can map keys to its own ids without
+  // hashing the term again. (Keys name the raw ASCII tokens the analyzer has memoised: a repeated
+  // token costs one lookup instead of lowercasing, stop words and stemming.)
+  static constexpr uint32_t kNoKey = 0xFFFFFFFF;
+  void AnalyzeKeyed(std::string_view text, const std::function<void(std::string_view, uint32_t)>& term);
 
  private:
   struct Impl;

@@ -10,7 +10,7 @@ namespace {
 std::string Terms(const std::string& text) {
   Analyzer analyzer;
   std::string out;
-  analyzer.Analyze(text, [&](const std::string& t) { out += (out.empty() ? "" : " ") + t; });
+  analyzer.Analyze(text, [&](std::string_view t) { out += (out.empty() ? "" : " ") + std::string(t); });
   return out;
 }
 

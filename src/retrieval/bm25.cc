@@ -5,45 +5,6 @@
 
 namespace sweinfer::retrieval {
 
-uint32_t TermDictionary::Intern(const std::string& term) {
-  {
-    std::shared_lock lock(mutex_);
-    auto it = ids_.find(term);
-    if (it != ids_.end()) return it->second;
-  }
-  std::unique_lock lock(mutex_);
-  auto [it, inserted] = ids_.emplace(term, static_cast<uint32_t>(terms_.size()));
-  if (inserted) terms_.push_back(&it->first);
-  return it->second;
-}
-
-void TermDictionary::InternAll(const std::vector<const std::string*>& terms, std::vector<uint32_t>& ids) {
-  ids.resize(terms.size());
-  std::unique_lock lock(mutex_);
-  for (size_t i = 0; i < terms.size(); ++i) {
-    auto [it, inserted] = ids_.emplace(*terms[i], static_cast<uint32_t>(terms_.size()));
-    if (inserted) terms_.push_back(&it->first);
-    ids[i] = it->second;
-  }
-}
-
-std::optional<uint32_t> TermDictionary::Find(const std::string& term) const {
-  std::shared_lock lock(mutex_);
-  auto it = ids_.find(term);
-  if (it == ids_.end()) return std::nullopt;
-  return it->second;
-}
-
-const std::string& TermDictionary::TermOf(uint32_t id) const {
-  std::shared_lock lock(mutex_);
-  return *terms_.at(id);
-}
-
-size_t TermDictionary::size() const {
-  std::shared_lock lock(mutex_);
-  return terms_.size();
-}
-
 TermCounts MergeCounts(const TermCounts& a, const TermCounts& b) {
   TermCounts out;
   out.length = a.length + b.length;
@@ -100,8 +61,11 @@ std::vector<Bm25Hit> SearchBm25(const std::vector<Bm25Document>& docs,
                                 float b) {
   // Collection statistics over documents that have at least one term.
   uint64_t doc_count = 0, sum_total_term_freq = 0;
-  std::unordered_map<uint32_t, size_t> slot;  // query term -> index
-  for (size_t q = 0; q < query.size(); ++q) slot[query[q].first] = q;
+  // Query term id -> its index in `query` (dense: a lookup per document term is the hot loop).
+  uint32_t max_query_term = 0;
+  for (const auto& [term, count] : query) max_query_term = std::max(max_query_term, term);
+  std::vector<int32_t> slot(query.empty() ? 0 : max_query_term + 1, -1);
+  for (size_t q = 0; q < query.size(); ++q) slot[query[q].first] = static_cast<int32_t>(q);
   std::vector<uint64_t> doc_freq(query.size(), 0);
   auto for_each_query_term = [&](const Bm25Document& d, auto&& fn) {
     // Walk both parts; a term may appear in the path, the contents or both.
@@ -121,8 +85,7 @@ std::vector<Bm25Hit> SearchBm25(const std::vector<Bm25Document>& docs,
         term = a[i].first;
         tf = a[i++].second + c[j++].second;
       }
-      auto it = slot.find(term);
-      if (it != slot.end()) fn(it->second, tf);
+      if (term < slot.size() && slot[term] >= 0) fn(static_cast<size_t>(slot[term]), tf);
     }
   };
   for (const auto& d : docs) {

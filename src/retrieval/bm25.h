@@ -14,28 +14,9 @@
 #include <unordered_map>
 #include <vector>
 
+#include "retrieval/term_dictionary.h"
+
 namespace sweinfer::retrieval {
-
-class TermDictionary {
- public:
-  uint32_t Intern(const std::string& term);
-  // Interns many terms under one lock; ids[i] is the id of terms[i].
-  void InternAll(const std::vector<const std::string*>& terms, std::vector<uint32_t>& ids);
-  std::optional<uint32_t> Find(const std::string& term) const;
-  const std::string& TermOf(uint32_t id) const;
-  size_t size() const;
-
- private:
-  mutable std::shared_mutex mutex_;
-  std::unordered_map<std::string, uint32_t> ids_;
-  std::vector<const std::string*> terms_;
-};
-
-// Term frequencies of an analysed text, sorted by term id, and its token count.
-struct TermCounts {
-  std::vector<std::pair<uint32_t, uint32_t>> terms;
-  uint32_t length = 0;
-};
 
 // Adds `b` into `a` (the two parts of one document: its path and its contents).
 TermCounts MergeCounts(const TermCounts& a, const TermCounts& b);
