@@ -123,5 +123,5 @@ awk -v full="$lucene_full" -v empty="$lucene_empty" '
     printf "== analysis chain (%d documents, %.1f MB of one sympy tree, one core)\n", docs, bytes / 1e6
     printf "Lucene 8.7 (oracle index, %.2f s minus %.2f s JVM start-up): %.1f MB/s\n", full, empty, lucene
     printf "sweinfer analyzer: %.1f MB/s, %.1fx Lucene (goal >= 3x: %s; >= 50 MB/s: %s)\n", ours, ours / lucene,
-      ours / lucene >= 3 ? "met" : "missed", ours >= 50 ? "met" : "missed"
+      ((ours / lucene >= 3) ? "met" : "missed"), ((ours >= 50) ? "met" : "missed")
   }' "$work/analyzer.txt"

@@ -271,18 +271,20 @@ RetrieveSummary RunRetrieve(const RetrieveOptions& o) {
             retrieval::AnalysisCache::Claim claim(cache, keys[i]);
             auto bytes = retrieval::ReadDocumentBytes(states[w]->TreeFor(repo_path, commit), file);
             if (!bytes) return;  // a broken symlink: nothing to index
+            analysed_bytes += bytes->size();
             std::string text;
             if (text::Utf8Error(*bytes)) {
               ++undecodable;
               text = text::UniversalNewlines(text::Utf8Replace(*bytes));
-            } else {
+            } else if (bytes->find('\r') != std::string::npos) {
               text = text::UniversalNewlines(*bytes);
+            } else {
+              text = std::move(*bytes);
             }
             // The document is "path\n" + a body that depends on the blob alone (and, for the
             // jedi encoding, on the module name, which is part of the key).
-            counts = claim.Add(states[w]->counter.Count(DocumentBody(encoding, file.path, text, modules[i])));
+            counts = claim.Add(states[w]->counter.Count(DocumentBody(encoding, file.path, std::move(text), modules[i])));
             ++analysed;
-            analysed_bytes += bytes->size();
           }
           contents[static_cast<size_t>(i)] = std::move(counts);
         } catch (const Error& e) {

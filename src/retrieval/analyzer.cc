@@ -7,12 +7,12 @@
 #include <array>
 #include <cstring>
 #include <mutex>
+#include <optional>
 #include <unordered_set>
 
 #include "retrieval/porter_stemmer.h"
 #include "retrieval/standard_tokenizer.h"
 #include "util/error.h"
-#include "util/flat_string_map.h"
 
 namespace sweinfer::retrieval {
 
@@ -84,131 +84,125 @@ bool IsAsciiStopWord(const char* w, size_t n) {
 
 }  // namespace
 
-using Emit = std::function<void(std::string_view, uint32_t)>;
+using Sink = Analyzer::TokenSink;
 
 struct Analyzer::Impl {
   std::u16string text, token;
   std::vector<std::pair<size_t, size_t>> spans;
   std::string utf8;
-  // Raw ASCII token -> key; key -> its term ("" when the filters drop it). Bounded: past the cap,
-  // new tokens are analysed without being remembered.
-  static constexpr size_t kMemoCap = 1 << 20;
-  util::FlatStringMap memo;
-  std::vector<std::string_view> memo_terms;
-  util::StringArena memo_bytes;
 
   // The general path: any Unicode text, through the UTF-16 tokenizer.
-  void AnalyzeUnicode(std::string_view text, const Emit& emit);
+  void AnalyzeUnicode(std::string_view text, Sink& sink);
   // The fast path for a run of ASCII characters, which is most of any source file: the same word
   // grammar restricted to ASCII classes, on bytes, with no conversion.
-  void AnalyzeAscii(const char* text, size_t size, const Emit& emit);
-  void EmitAscii(const char* token, size_t size, const Emit& emit);
-  // Possessive, lowercase, stop words, Porter: the term of an ASCII token ("" when dropped).
+  void AnalyzeAscii(const char* text, size_t size, Sink& sink);
   std::string_view FilterAscii(const char* token, size_t size);
 };
 
 Analyzer::Analyzer() : impl_(std::make_unique<Impl>()) {}
 Analyzer::~Analyzer() = default;
 
+std::string_view Analyzer::FilterAscii(std::string_view token) { return impl_->FilterAscii(token.data(), token.size()); }
+
 void Analyzer::Analyze(std::string_view text, const std::function<void(std::string_view)>& term) {
-  AnalyzeKeyed(text, [&](std::string_view t, uint32_t) { term(t); });
+  struct Filtering : Sink {
+    Analyzer& analyzer;
+    const std::function<void(std::string_view)>& term;
+    Filtering(Analyzer& a, const std::function<void(std::string_view)>& t) : analyzer(a), term(t) {}
+    void RawAsciiToken(std::string_view token) override {
+      std::string_view t = analyzer.FilterAscii(token);
+      if (!t.empty()) term(t);
+    }
+    void Term(std::string_view t) override { term(t); }
+  } sink(*this, term);
+  AnalyzeTokens(text, sink);
 }
 
-void Analyzer::AnalyzeKeyed(std::string_view text, const Emit& emit) {
-  // No token spans ASCII white space, so the text is cut there into chunks, and each chunk takes
-  // the fast path when it is all ASCII.
+void Analyzer::AnalyzeTokens(std::string_view text, Sink& sink) {
+  // No token spans ASCII white space, so a text can be cut there into pieces analysed apart: the
+  // runs of ASCII (most of any source file, often all of it) go to the fast path whole, and only
+  // the white-space-delimited chunks that hold other characters go to the general one.
   const char* data = text.data();
   const size_t size = text.size();
   size_t pos = 0;
   while (pos < size) {
-    while (pos < size && IsAsciiSpace(static_cast<unsigned char>(data[pos]))) ++pos;
-    size_t end = pos;
-    unsigned char high = 0;
-    while (end < size && !IsAsciiSpace(static_cast<unsigned char>(data[end]))) high |= static_cast<unsigned char>(data[end++]);
-    if (end == pos) break;
-    if (high < 0x80) {
-      impl_->AnalyzeAscii(data + pos, end - pos, emit);
-    } else {
-      impl_->AnalyzeUnicode(std::string_view(data + pos, end - pos), emit);
+    size_t high = pos;
+    for (uint64_t word; high + 8 <= size; high += 8) {
+      std::memcpy(&word, data + high, 8);
+      if (word & 0x8080808080808080ull) break;
     }
+    while (high < size && static_cast<unsigned char>(data[high]) < 0x80) ++high;
+    if (high == size) {
+      impl_->AnalyzeAscii(data + pos, size - pos, sink);
+      return;
+    }
+    size_t chunk = high;
+    while (chunk > pos && !IsAsciiSpace(static_cast<unsigned char>(data[chunk - 1]))) --chunk;
+    size_t end = high;
+    while (end < size && !IsAsciiSpace(static_cast<unsigned char>(data[end]))) ++end;
+    if (chunk > pos) impl_->AnalyzeAscii(data + pos, chunk - pos, sink);
+    impl_->AnalyzeUnicode(std::string_view(data + chunk, end - chunk), sink);
     pos = end;
   }
 }
 
-void Analyzer::Impl::AnalyzeAscii(const char* s, size_t n, const Emit& emit) {
+namespace {
+
+// The word grammar on ASCII classes as a transition table: kFail ends the token; the longest
+// prefix that ended in an accepting state is the token.
+enum AsciiState : uint8_t { kStart, kLeadingUnderscore, kWord, kNumber, kUnderscore, kMidWord, kMidNumber, kFail };
+
+constexpr std::array<std::array<uint8_t, 8>, 8> AsciiTransitions() {
+  std::array<std::array<uint8_t, 8>, 8> t{};
+  for (auto& row : t) row.fill(kFail);
+  for (uint8_t from : {kStart, kLeadingUnderscore}) {
+    t[from][kAsciiLetter] = kWord;
+    t[from][kAsciiDigit] = kNumber;
+    t[from][kAsciiUnderscore] = kLeadingUnderscore;
+  }
+  t[kWord][kAsciiLetter] = kWord;
+  t[kWord][kAsciiDigit] = kNumber;
+  t[kWord][kAsciiUnderscore] = kUnderscore;
+  t[kWord][kAsciiMidLetter] = t[kWord][kAsciiMidNumLet] = t[kWord][kAsciiQuote] = kMidWord;
+  t[kNumber][kAsciiDigit] = kNumber;
+  t[kNumber][kAsciiLetter] = kWord;
+  t[kNumber][kAsciiUnderscore] = kUnderscore;
+  t[kNumber][kAsciiMidNum] = t[kNumber][kAsciiMidNumLet] = t[kNumber][kAsciiQuote] = kMidNumber;
+  t[kUnderscore][kAsciiUnderscore] = kUnderscore;
+  t[kUnderscore][kAsciiLetter] = kWord;
+  t[kUnderscore][kAsciiDigit] = kNumber;
+  t[kMidWord][kAsciiLetter] = kWord;
+  t[kMidNumber][kAsciiDigit] = kNumber;
+  return t;
+}
+constexpr auto kAsciiTransitions = AsciiTransitions();
+constexpr bool IsAccepting(uint8_t state) { return state == kWord || state == kNumber || state == kUnderscore; }
+
+}  // namespace
+
+void Analyzer::Impl::AnalyzeAscii(const char* s, size_t n, Sink& sink) {
   constexpr size_t kMaxTokenLength = 255;
-  enum State : uint8_t { kStart, kLeadingUnderscore, kWord, kNumber, kUnderscore, kMidWord, kMidNumber };
   size_t p = 0;
   while (p < n) {
-    State st = kStart;
-    size_t accept = p;
-    for (size_t q = p; q < n; ++q) {
-      const uint8_t c = kAsciiClasses[static_cast<unsigned char>(s[q])];
-      switch (st) {
-        case kStart:
-        case kLeadingUnderscore:
-          if (c == kAsciiLetter) st = kWord;
-          else if (c == kAsciiDigit) st = kNumber;
-          else if (c == kAsciiUnderscore) st = kLeadingUnderscore;
-          else goto done;
-          break;
-        case kWord:
-          if (c == kAsciiLetter) st = kWord;
-          else if (c == kAsciiDigit) st = kNumber;
-          else if (c == kAsciiUnderscore) st = kUnderscore;
-          else if (c == kAsciiMidLetter || c == kAsciiMidNumLet || c == kAsciiQuote) st = kMidWord;
-          else goto done;
-          break;
-        case kNumber:
-          if (c == kAsciiDigit) st = kNumber;
-          else if (c == kAsciiLetter) st = kWord;
-          else if (c == kAsciiUnderscore) st = kUnderscore;
-          else if (c == kAsciiMidNum || c == kAsciiMidNumLet || c == kAsciiQuote) st = kMidNumber;
-          else goto done;
-          break;
-        case kUnderscore:
-          if (c == kAsciiUnderscore) st = kUnderscore;
-          else if (c == kAsciiLetter) st = kWord;
-          else if (c == kAsciiDigit) st = kNumber;
-          else goto done;
-          break;
-        case kMidWord:
-          if (c == kAsciiLetter) st = kWord;
-          else goto done;
-          break;
-        case kMidNumber:
-          if (c == kAsciiDigit) st = kNumber;
-          else goto done;
-          break;
-      }
-      if (st == kWord || st == kNumber || st == kUnderscore) accept = q + 1;
-    }
-  done:
-    if (accept == p) {
+    uint8_t state = kAsciiTransitions[kStart][kAsciiClasses[static_cast<unsigned char>(s[p])]];
+    if (state == kFail) {
       ++p;  // not a token: skipped
       continue;
     }
+    size_t accept = IsAccepting(state) ? p + 1 : p;
+    for (size_t q = p + 1; q < n; ++q) {
+      state = kAsciiTransitions[state][kAsciiClasses[static_cast<unsigned char>(s[q])]];
+      if (state == kFail) break;
+      if (IsAccepting(state)) accept = q + 1;
+    }
+    if (accept == p) {
+      ++p;
+      continue;
+    }
     if (accept - p > kMaxTokenLength) accept = p + kMaxTokenLength;  // cut; scanning resumes there
-    EmitAscii(s + p, accept - p, emit);
+    sink.RawAsciiToken(std::string_view(s + p, accept - p));
     p = accept;
   }
-}
-
-void Analyzer::Impl::EmitAscii(const char* token, size_t n, const Emit& emit) {
-  const std::string_view raw(token, n);
-  const uint64_t hash = util::FlatStringMap::Hash(raw);
-  if (auto key = memo.Find(raw, hash)) {
-    if (!memo_terms[*key].empty()) emit(memo_terms[*key], *key);
-    return;
-  }
-  std::string_view term = FilterAscii(token, n);
-  uint32_t key = kNoKey;
-  if (memo.size() < kMemoCap) {
-    key = static_cast<uint32_t>(memo_terms.size());
-    memo_terms.push_back(memo_bytes.Store(term));
-    memo.Insert(memo_bytes.Store(raw), hash, key);
-  }
-  if (!term.empty()) emit(term, key);
 }
 
 std::string_view Analyzer::Impl::FilterAscii(const char* token, size_t n) {
@@ -225,7 +219,7 @@ std::string_view Analyzer::Impl::FilterAscii(const char* token, size_t n) {
   return utf8;
 }
 
-void Analyzer::Impl::AnalyzeUnicode(std::string_view text, const Emit& emit) {
+void Analyzer::Impl::AnalyzeUnicode(std::string_view text, Sink& sink) {
   icu::UnicodeString u = icu::UnicodeString::fromUTF8(icu::StringPiece(text.data(), static_cast<int32_t>(text.size())));
   std::u16string& s = this->text;
   s.assign(reinterpret_cast<const char16_t*>(u.getBuffer()), static_cast<size_t>(u.length()));
@@ -267,7 +261,7 @@ void Analyzer::Impl::AnalyzeUnicode(std::string_view text, const Emit& emit) {
     } else {
       icu::UnicodeString(false, token.data(), static_cast<int32_t>(token.size())).toUTF8String(utf8);
     }
-    emit(utf8, kNoKey);
+    sink.Term(utf8);
   }
 }
 

@@ -22,12 +22,19 @@ class Analyzer {
   // valid during the call only.
   void Analyze(std::string_view text, const std::function<void(std::string_view)>& term);
 
-  // The same with a key per term, for callers that count terms: a key other than kNoKey always
-  // means the same term for this Analyzer, so the caller can map keys to its own ids without
-  // hashing the term again. (Keys name the raw ASCII tokens the analyzer has memoised: a repeated
-  // token costs one lookup instead of lowercasing, stop words and stemming.)
-  static constexpr uint32_t kNoKey = 0xFFFFFFFF;
-  void AnalyzeKeyed(std::string_view text, const std::function<void(std::string_view, uint32_t)>& term);
+  // For callers that count terms and memoise the filters: the tokens of ASCII chunks (most of any
+  // source file) come raw, as the tokenizer cut them, and FilterAscii gives their terms; the terms
+  // of other chunks come filtered. In text order.
+  class TokenSink {
+   public:
+    virtual ~TokenSink() = default;
+    virtual void RawAsciiToken(std::string_view token) = 0;
+    virtual void Term(std::string_view term) = 0;
+  };
+  void AnalyzeTokens(std::string_view text, TokenSink& sink);
+  // Possessive, lowercase, stop words, Porter for a raw ASCII token: its term, "" when the filters
+  // drop it. The view is valid until the next call on this Analyzer.
+  std::string_view FilterAscii(std::string_view token);
 
  private:
   struct Impl;

@@ -49,57 +49,73 @@ size_t TermDictionary::size() const {
   return terms_.size();
 }
 
-uint32_t TermCounter::IdOf(std::string_view term, uint32_t key) {
-  constexpr uint32_t kUnknown = 0xFFFFFFFF;
-  uint32_t id = key < id_of_key_.size() ? id_of_key_[key] : kUnknown;
-  if (id != kUnknown) return id;
+namespace {
+
+constexpr size_t kMaxRawTokens = size_t{1} << 18;  // remembered tokens per worker (8 MB of slots)
+
+}  // namespace
+
+TermCounter::TermCounter(TermDictionary& dictionary) : dictionary_(dictionary), raw_(4096) {}
+
+uint32_t TermCounter::IdOf(std::string_view term) {
   const uint64_t hash = util::FlatStringMap::Hash(term);
-  if (auto known = known_.Find(term, hash)) {
-    id = *known;
-  } else {
-    id = dictionary_.Intern(term);
-    known_.Insert(dictionary_.TermOf(id), hash, id);
-  }
-  if (key != Analyzer::kNoKey) {
-    if (key >= id_of_key_.size()) id_of_key_.resize(std::max<size_t>(key + 1, id_of_key_.size() * 2), kUnknown);
-    id_of_key_[key] = id;
-  }
+  if (auto known = known_.Find(term, hash)) return *known;
+  const uint32_t id = dictionary_.Intern(term);
+  known_.Insert(dictionary_.TermOf(id), hash, id);
   return id;
 }
 
-void TermCounter::Tally(uint32_t id) {
-  if (id >= tf_by_id_.size()) tf_by_id_.resize(std::max<size_t>(id + 1, tf_by_id_.size() * 2), 0);
-  if (tf_by_id_[id]++ == 0) seen_.push_back(id);
-  ++length_;
+void TermCounter::RawAsciiToken(std::string_view token) {
+  const size_t n = token.size();
+  if (n > sizeof(RawSlot::bytes)) {
+    std::string_view term = analyzer_.FilterAscii(token);
+    if (!term.empty()) Tally(IdOf(term));
+    return;
+  }
+  const uint64_t hash = util::FlatStringMap::Hash(token);
+  const uint32_t tag = static_cast<uint32_t>(hash >> 32) | 1;
+  const size_t mask = raw_.size() - 1;
+  for (size_t i = hash & mask;; i = (i + 1) & mask) {
+    const RawSlot& slot = raw_[i];
+    if (slot.tag == 0) break;
+    if (slot.tag == tag && slot.size == n && std::memcmp(slot.bytes, token.data(), n) == 0) {
+      if (slot.id != kDropped) Tally(slot.id);
+      return;
+    }
+  }
+  std::string_view term = analyzer_.FilterAscii(token);
+  const uint32_t id = term.empty() ? kDropped : IdOf(term);
+  Remember(token, tag, hash, id);
+  if (id != kDropped) Tally(id);
+}
+
+void TermCounter::Remember(std::string_view token, uint32_t tag, uint64_t hash, uint32_t id) {
+  if (raw_used_ >= kMaxRawTokens) return;
+  if ((raw_used_ + 1) * 2 > raw_.size()) {
+    std::vector<RawSlot> old(raw_.size() * 2);
+    old.swap(raw_);
+    const size_t mask = raw_.size() - 1;
+    for (const RawSlot& slot : old) {
+      if (slot.tag == 0) continue;
+      size_t i = util::FlatStringMap::Hash(std::string_view(slot.bytes, slot.size)) & mask;
+      while (raw_[i].tag != 0) i = (i + 1) & mask;
+      raw_[i] = slot;
+    }
+  }
+  const size_t mask = raw_.size() - 1;
+  size_t i = hash & mask;
+  while (raw_[i].tag != 0) i = (i + 1) & mask;
+  RawSlot& slot = raw_[i];
+  slot.tag = tag;
+  slot.id = id;
+  slot.size = static_cast<uint8_t>(token.size());
+  std::memcpy(slot.bytes, token.data(), token.size());
+  ++raw_used_;
 }
 
 TermCounts TermCounter::Count(std::string_view text) {
   length_ = 0;
-  for (size_t pos = 0; pos < text.size();) {
-    size_t end = text.find('\n', pos);
-    if (end == std::string_view::npos) end = text.size();
-    const std::string_view line = text.substr(pos, end - pos);
-    pos = end + 1;
-    if (line.empty()) continue;
-    const uint64_t hash = util::FlatStringMap::Hash(line);
-    if (auto index = lines_.Find(line, hash)) {
-      const auto [offset, count] = line_spans_[*index];
-      for (uint32_t i = offset; i < offset + count; ++i) Tally(line_terms_[i]);
-      continue;
-    }
-    const size_t start = line_terms_.size();
-    analyzer_.AnalyzeKeyed(line, [&](std::string_view term, uint32_t key) { line_terms_.push_back(IdOf(term, key)); });
-    const size_t count = line_terms_.size() - start;
-    for (size_t i = start; i < start + count; ++i) Tally(line_terms_[i]);
-    const size_t cost = line.size() + count * sizeof(uint32_t) + 32;
-    if (line_memo_used_ + cost <= line_memo_budget_) {
-      line_memo_used_ += cost;
-      lines_.Insert(line_bytes_.Store(line), hash, static_cast<uint32_t>(line_spans_.size()));
-      line_spans_.push_back({static_cast<uint32_t>(start), static_cast<uint32_t>(count)});
-    } else {
-      line_terms_.resize(start);
-    }
-  }
+  analyzer_.AnalyzeTokens(text, *this);
   TermCounts out;
   out.length = length_;
   std::sort(seen_.begin(), seen_.end());

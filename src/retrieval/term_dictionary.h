@@ -5,6 +5,7 @@
 // never move: a string_view from TermOf stays valid for the dictionary's lifetime.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -42,33 +43,41 @@ class TermDictionary {
   util::StringArena arena_;
 };
 
-// Counts the terms of texts for one worker. No token spans a line break, so a text's counts are
-// the sum of its lines' counts: the terms of every line analysed are remembered (up to a memory
-// budget), and the many lines that recur between versions of a file, and within one, are looked
-// up instead of analysed again.
-class TermCounter {
+// Counts the terms of texts for one worker. Raw ASCII tokens are remembered with the id of their
+// term (or as dropped) in a table whose slots hold short tokens inline, so that a repeated token,
+// which most tokens of source code are, costs one probe instead of the filters and a term lookup.
+// The table is bounded; past it, new tokens are filtered every time.
+class TermCounter : private Analyzer::TokenSink {
  public:
-  explicit TermCounter(TermDictionary& dictionary, size_t line_memo_bytes = size_t{128} << 20)
-      : dictionary_(dictionary), line_memo_budget_(line_memo_bytes) {}
+  explicit TermCounter(TermDictionary& dictionary);
   TermCounts Count(std::string_view text);
 
  private:
-  uint32_t IdOf(std::string_view term, uint32_t key);
-  void Tally(uint32_t id);
+  static constexpr uint32_t kDropped = 0xFFFFFFFF;  // a stop word, or a token the filters empty
+  struct RawSlot {
+    uint32_t tag = 0;  // 0: empty
+    uint32_t id = 0;
+    uint8_t size = 0;
+    char bytes[23];
+  };
+  void RawAsciiToken(std::string_view token) override;
+  void Term(std::string_view term) override { Tally(IdOf(term)); }
+  uint32_t IdOf(std::string_view term);
+  void Remember(std::string_view token, uint32_t tag, uint64_t hash, uint32_t id);
+  void Tally(uint32_t id) {
+    if (id >= tf_by_id_.size()) tf_by_id_.resize(std::max<size_t>(id + 1, tf_by_id_.size() * 2), 0);
+    if (tf_by_id_[id]++ == 0) seen_.push_back(id);
+    ++length_;
+  }
 
   TermDictionary& dictionary_;
-  size_t line_memo_budget_;
-  size_t line_memo_used_ = 0;
-  util::FlatStringMap lines_;  // line -> index into line_spans_
-  util::StringArena line_bytes_;
-  std::vector<uint32_t> line_terms_;                      // term ids of the remembered lines, in order
-  std::vector<std::pair<uint32_t, uint32_t>> line_spans_;  // (offset, count) in line_terms_
-  uint32_t length_ = 0;
   Analyzer analyzer_;
   util::FlatStringMap known_;  // term -> id, keys viewing the dictionary's arena
-  std::vector<uint32_t> id_of_key_;  // the analyzer's term key -> id (kUnknown: not seen yet)
+  std::vector<RawSlot> raw_;   // open addressing, power-of-two size
+  size_t raw_used_ = 0;
   std::vector<uint32_t> tf_by_id_;
   std::vector<uint32_t> seen_;
+  uint32_t length_ = 0;
 };
 
 }  // namespace sweinfer::retrieval

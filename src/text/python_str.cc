@@ -2,7 +2,9 @@
 
 #include <unicode/uchar.h>
 
+#include <cstdint>
 #include <cstdio>
+#include <cstring>
 
 namespace sweinfer::text {
 
@@ -88,7 +90,11 @@ Utf8Fault CheckSequence(std::string_view s, size_t pos, size_t& length) {
 std::optional<std::string> Utf8Error(std::string_view bytes) {
   size_t pos = 0;
   while (pos < bytes.size()) {
-    // Fast path over ASCII runs.
+    // Fast path over ASCII runs, a word at a time.
+    for (uint64_t word; pos + 8 <= bytes.size(); pos += 8) {
+      std::memcpy(&word, bytes.data() + pos, 8);
+      if (word & 0x8080808080808080ull) break;
+    }
     while (pos < bytes.size() && static_cast<unsigned char>(bytes[pos]) < 0x80) ++pos;
     if (pos >= bytes.size()) break;
     size_t length = 0;
@@ -132,6 +138,7 @@ std::string Utf8Replace(std::string_view bytes) {
 }
 
 std::string UniversalNewlines(std::string_view text) {
+  if (std::memchr(text.data(), '\r', text.size()) == nullptr) return std::string(text);  // most files
   std::string out;
   out.reserve(text.size());
   for (size_t i = 0; i < text.size(); ++i) {

@@ -20,24 +20,53 @@ std::string_view StringArena::Store(std::string_view term) {
   return stored;
 }
 
+namespace {
+
+uint64_t Load64(const char* p) {
+  uint64_t v;
+  std::memcpy(&v, p, 8);
+  return v;
+}
+
+uint32_t Load32(const char* p) {
+  uint32_t v;
+  std::memcpy(&v, p, 4);
+  return v;
+}
+
+uint64_t Mix(uint64_t a, uint64_t b) {
+  __uint128_t r = static_cast<__uint128_t>(a) * b;
+  return static_cast<uint64_t>(r) ^ static_cast<uint64_t>(r >> 64);
+}
+
+}  // namespace
+
 uint64_t FlatStringMap::Hash(std::string_view s) {
-  // 8 bytes at a time with a multiply-xorshift mix: terms are short, and this is on the hot path.
-  uint64_t h = 0x9E3779B97F4A7C15ull ^ s.size();
-  size_t i = 0;
-  for (; i + 8 <= s.size(); i += 8) {
-    uint64_t v;
-    std::memcpy(&v, s.data() + i, 8);
-    h = (h ^ v) * 0xBF58476D1CE4E5B9ull;
-    h ^= h >> 31;
+  // wyhash-style: whole 8-byte words, the tail read as overlapping loads (no byte loop, no memcpy
+  // of a variable length). Terms are short, and this runs once per token.
+  constexpr uint64_t kP0 = 0xa0761d6478bd642full, kP1 = 0xe7037ed1a0b428dbull, kP2 = 0x8ebc6af09c88c6e3ull;
+  const char* p = s.data();
+  const size_t n = s.size();
+  uint64_t seed = kP0 ^ n;
+  uint64_t a, b;
+  if (n <= 16) {
+    if (n >= 4) {
+      a = (static_cast<uint64_t>(Load32(p)) << 32) | Load32(p + ((n >> 3) << 2));
+      b = (static_cast<uint64_t>(Load32(p + n - 4)) << 32) | Load32(p + n - 4 - ((n >> 3) << 2));
+    } else if (n > 0) {
+      a = (static_cast<uint64_t>(static_cast<unsigned char>(p[0])) << 16) |
+          (static_cast<uint64_t>(static_cast<unsigned char>(p[n >> 1])) << 8) | static_cast<unsigned char>(p[n - 1]);
+      b = 0;
+    } else {
+      a = b = 0;
+    }
+  } else {
+    size_t i = 0;
+    for (; i + 16 < n; i += 16) seed = Mix(Load64(p + i) ^ kP1, Load64(p + i + 8) ^ seed);
+    a = Load64(p + n - 16);
+    b = Load64(p + n - 8);
   }
-  if (i < s.size()) {
-    uint64_t v = 0;
-    std::memcpy(&v, s.data() + i, s.size() - i);
-    h = (h ^ v) * 0x94D049BB133111EBull;
-    h ^= h >> 29;
-  }
-  h *= 0xBF58476D1CE4E5B9ull;
-  return h ^ (h >> 32);
+  return Mix(kP1 ^ n, Mix(a ^ kP1, b ^ seed) ^ kP2);
 }
 
 void FlatStringMap::Place(uint64_t hash, uint32_t index) {
