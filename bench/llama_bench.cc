@@ -4,6 +4,10 @@
 //                                           and DIR/model-f16.gguf (the same weights, F16, for llama.cpp)
 //   llama_bench run DIR [--prompt 2000] [--decode 32] [--threads 1,2] [--quantize q8]
 //                                           prefill and decode speed, memory bandwidth bound, peak RSS
+//   llama_bench speculate MODEL [--decode 200] [--threads 1]
+//                                           greedy decoding with and without prompt lookup on a prompt
+//                                           whose continuation repeats earlier text: the model's own
+//                                           greedy story (for stories260K, which continues its stories)
 //
 // Prints one "result" line per thread count; bench/llama_bench.sh adds llama.cpp (node-llama-cpp)
 // on the same weights and the ratios.
@@ -23,6 +27,7 @@
 
 #include "dataset/jsonl.h"
 #include "llm/llama.h"
+#include "llm/speculative.h"
 #include "llm/tensor.h"
 #include "random_llama.h"
 #include "util/thread_pool.h"
@@ -269,6 +274,44 @@ long PeakRssKb() {
 
 }  // namespace
 
+// Tokens per second of greedy decoding after `prompt`, best of 3, and the tokens.
+double GreedyRate(const llm::LlamaModel& model, const std::vector<int>& prompt, int n, int threads,
+                  llm::Speculation speculation, std::vector<int>& out, llm::SpeculationStats& stats) {
+  double best = 0;
+  for (int round = 0; round < 3; ++round) {
+    auto backend = llm::MakeCpuBackend(threads);
+    llm::SessionOptions options;
+    options.backend = backend.get();
+    llm::LlamaSession session(model, static_cast<int>(prompt.size()) + n + 1, options);
+    const std::vector<float>& logits = session.Forward(prompt);
+    out.clear();
+    stats = {};
+    const double t0 = Now();
+    llm::DecodeGreedy(session, logits, prompt, n, -1, [](const std::vector<int>&) { return false; }, speculation, out, &stats);
+    best = std::max(best, static_cast<double>(out.size()) / (Now() - t0));
+  }
+  return best;
+}
+
+int Speculate(const std::string& model_path, int n, int threads) {
+  llm::LlamaModel model = llm::LoadLlama(model_path);
+  // The prompt: BOS and the first 120 tokens of the model's own greedy continuation of BOS.
+  std::vector<int> story, prompt{model.config.bos_id};
+  llm::SpeculationStats stats;
+  GreedyRate(model, prompt, 120, threads, llm::Speculation::kNone, story, stats);
+  prompt.insert(prompt.end(), story.begin(), story.end());
+  std::vector<int> plain, fast;
+  const double plain_rate = GreedyRate(model, prompt, n, threads, llm::Speculation::kNone, plain, stats);
+  const double fast_rate = GreedyRate(model, prompt, n, threads, llm::Speculation::kPromptLookup, fast, stats);
+  std::printf("speculate model=%s prompt_tokens=%zu decode_tokens=%zu threads=%d plain_tok_s=%.1f prompt_lookup_tok_s=%.1f "
+              "speedup=%.2fx drafted=%lld accepted=%lld acceptance=%.0f%% passes=%lld identical=%s\n",
+              model_path.c_str(), prompt.size(), fast.size(), threads, plain_rate, fast_rate, fast_rate / plain_rate,
+              static_cast<long long>(stats.drafted), static_cast<long long>(stats.accepted),
+              stats.drafted ? 100.0 * stats.accepted / stats.drafted : 0.0, static_cast<long long>(stats.passes),
+              plain == fast ? "yes" : "NO");
+  return plain == fast ? 0 : 1;
+}
+
 int main(int argc, char** argv) {
   if (argc < 3) {
     std::fprintf(stderr, "usage: llama_bench write DIR [--layers N] | run DIR [--prompt N] [--decode N] [--threads 1,2] [--quantize q8]\n");
@@ -298,6 +341,7 @@ int main(int argc, char** argv) {
     Write(dir, shape);
     return 0;
   }
+  if (mode == "speculate") return Speculate(dir.string(), decode == 32 ? 200 : decode, thread_counts.front());
   std::vector<int> prompt{1};
   std::mt19937_64 rng(42);
   while (static_cast<int>(prompt.size()) < prompt_len) prompt.push_back(3 + static_cast<int>(rng() % 31000));

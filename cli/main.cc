@@ -337,6 +337,9 @@ int main(int argc, char** argv) {
   run_llama->add_option("--tokenizer_path", rm.tokenizer_path);
   run_llama->add_option("--quantize", rm.quantize, "q8: convert weights to Q8_0 at load")->check(CLI::IsMember({"q8"}));
   run_llama->add_option("--prefill_chunk", rm.prefill_chunk, "Prompt tokens per batched forward pass");
+  run_llama->add_option("--speculate", rm.speculate,
+                        "prompt-lookup (default at temperature 0: drafts from the prompt, same tokens as greedy) or none")
+      ->check(CLI::IsMember({"prompt-lookup", "none"}));
   run_llama->add_option("--backend", rm.backend, "cpu (in process) or server (an OpenAI-compatible server)")
       ->check(CLI::IsMember({"cpu", "server"}));
   run_llama->add_option("--base_url", rm.base_url, "server: OpenAI-compatible base URL, e.g. http://host:8000/v1");

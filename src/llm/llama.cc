@@ -9,6 +9,7 @@
 #include <thread>
 
 #include "dataset/jsonl.h"
+#include "llm/speculative.h"
 #include "llm/weights.h"
 #include "util/error.h"
 
@@ -396,10 +397,18 @@ void LlamaSession::Chunk(const int* tokens, int n, float* logits_all) {
   }
   pos_ += n;
   if (logits_all) {
-    for (int t = 0; t < n; ++t) {
-      b.RmsNorm(x_ + static_cast<int64_t>(t) * c.dim, m_.final_norm.data(), 1, c.dim, c.norm_eps, xb_);
-      b.MatMul(m_.output, xb_, 1, last_);
-      b.CopyToHost(last_, c.vocab_size, logits_all + static_cast<int64_t>(t) * c.vocab_size);
+    // Every row's logits, the output matrix read once per group of rows (a draft verified in one
+    // pass must not cost one pass over the vocabulary per token).
+    constexpr int kRowsPerPass = 8;
+    if (!all_logits_) {
+      buffers_.push_back(backend_->Allocate(static_cast<size_t>(kRowsPerPass) * c.vocab_size * sizeof(float)));
+      all_logits_ = reinterpret_cast<float*>(buffers_.back().get());
+    }
+    b.RmsNorm(x_, m_.final_norm.data(), n, c.dim, c.norm_eps, xb_);
+    for (int t0 = 0; t0 < n; t0 += kRowsPerPass) {
+      const int rows = std::min(kRowsPerPass, n - t0);
+      b.MatMul(m_.output, xb_ + static_cast<int64_t>(t0) * c.dim, rows, all_logits_);
+      b.CopyToHost(all_logits_, static_cast<size_t>(rows) * c.vocab_size, logits_all + static_cast<int64_t>(t0) * c.vocab_size);
     }
     return;
   }
@@ -417,6 +426,11 @@ const std::vector<float>& LlamaSession::Forward(std::span<const int> tokens) {
   return logits_;
 }
 
+void LlamaSession::Rewind(int position) {
+  if (position < 0 || position > pos_) throw Error("cannot rewind the session to position " + std::to_string(position));
+  pos_ = position;  // the cache rows past it are overwritten by the next tokens fed
+}
+
 std::vector<float> LlamaSession::ForwardAll(std::span<const int> tokens) {
   const int vocab = m_.config.vocab_size;
   std::vector<float> all(tokens.size() * static_cast<size_t>(vocab));
@@ -427,17 +441,14 @@ std::vector<float> LlamaSession::ForwardAll(std::span<const int> tokens) {
   return all;
 }
 
-std::vector<int> GenerateGreedy(const LlamaModel& model, const std::vector<int>& prompt, int max_new_tokens, int threads) {
+std::vector<int> GenerateGreedy(const LlamaModel& model, const std::vector<int>& prompt, int max_new_tokens, int threads,
+                                Speculation speculation, SpeculationStats* stats) {
   if (prompt.empty()) throw Error("an empty prompt");
   LlamaSession session(model, static_cast<int>(prompt.size()) + max_new_tokens + 1, threads);
   std::vector<int> out;
-  const std::vector<float>* logits = &session.Forward(prompt);
-  for (int i = 0; i < max_new_tokens; ++i) {
-    int next = static_cast<int>(std::max_element(logits->begin(), logits->end()) - logits->begin());
-    if (next == model.config.eos_id) break;
-    out.push_back(next);
-    logits = &session.Forward(next);
-  }
+  const std::vector<float>& logits = session.Forward(prompt);
+  DecodeGreedy(session, logits, prompt, max_new_tokens, model.config.eos_id, [](const std::vector<int>&) { return false; },
+               speculation, out, stats);
   return out;
 }
 

@@ -80,6 +80,9 @@ class LlamaSession {
   const std::vector<float>& Forward(int token) { return Forward(std::span<const int>(&token, 1)); }
   // Feeds tokens and returns every token's logits (n x vocab_size).
   std::vector<float> ForwardAll(std::span<const int> tokens);
+  // Forgets the tokens fed at `position` and after (a rejected draft): the next token fed goes to
+  // `position`. Throws past the current position.
+  void Rewind(int position);
 
   int position() const { return pos_; }
   size_t KvCacheBytes() const { return kv_bytes_; }
@@ -97,11 +100,19 @@ class LlamaSession {
   std::vector<std::shared_ptr<uint8_t>> buffers_;
   std::vector<KvLayer> kv_;
   float *x_, *xb_, *q_, *k_, *v_, *att_, *hb_, *hb2_, *last_;
+  float* all_logits_ = nullptr;  // ForwardAll's rows, allocated on first use
   std::vector<float> logits_;
 };
 
-// Greedy decoding from `prompt` until EOS or `max_new_tokens`; returns the new token ids.
+// How greedy decoding drafts tokens to verify in batches (speculative.h): not at all, or from the
+// context (prompt lookup).
+enum class Speculation { kNone, kPromptLookup };
+struct SpeculationStats;
+
+// Greedy decoding from `prompt` until EOS or `max_new_tokens`; returns the new token ids. With
+// prompt-lookup speculation (speculative.h) the ids are the same, in fewer forward passes.
 std::vector<int> GenerateGreedy(const LlamaModel& model, const std::vector<int>& prompt, int max_new_tokens,
-                                int threads = 1);
+                                int threads = 1, Speculation speculation = Speculation::kPromptLookup,
+                                SpeculationStats* stats = nullptr);
 
 }  // namespace sweinfer::llm

@@ -14,6 +14,7 @@
 #include "dataset/dataset.h"
 #include "http/concurrent_requests.h"
 #include "llm/llama.h"
+#include "llm/speculative.h"
 #include "patch/extract.h"
 #include "tokenizer/tokenizer.h"
 #include "util/error.h"
@@ -173,6 +174,14 @@ std::unique_ptr<tokenizer::Tokenizer> LoadTokenizerIfAny(const RunLlamaOptions& 
 
 using Emit = std::function<void(const Item&, const std::string& text)>;
 
+llm::Speculation ChooseSpeculation(const RunLlamaOptions& o) {
+  if (!o.speculate) return o.temperature == 0 ? llm::Speculation::kPromptLookup : llm::Speculation::kNone;
+  if (*o.speculate == "none") return llm::Speculation::kNone;
+  if (*o.speculate != "prompt-lookup") throw Error("--speculate takes prompt-lookup or none, not '" + *o.speculate + "'");
+  if (o.temperature != 0) throw Error("--speculate prompt-lookup needs --temperature 0 (it reproduces greedy decoding)");
+  return llm::Speculation::kPromptLookup;
+}
+
 llm::LlamaModel LoadModel(const RunLlamaOptions& o) {
   llm::LlamaModel model = llm::LoadLlama(o.model_name_or_path);
   if (o.peft_path) llm::MergeLora(model, *o.peft_path);
@@ -195,17 +204,24 @@ void GenerateInProcess(const RunLlamaOptions& o, const llm::LlamaModel& model, c
   llm::SessionOptions session_options;
   session_options.backend = backend.get();
   session_options.prefill_chunk = o.prefill_chunk;
+  const llm::Speculation speculation = ChooseSpeculation(o);
+  llm::SpeculationStats stats;
   for (const Item* item : work) {
     try {
       llm::LlamaSession session(model, static_cast<int>(item->ids.size()) + o.max_new_tokens + 1, session_options);
       const std::vector<float>* logits = &session.Forward(item->ids);
       std::vector<int> generated;
-      while (static_cast<int>(generated.size()) < o.max_new_tokens) {
-        const int next = Sample(*logits, o.temperature, o.top_p, rng);
-        if (next == model.config.eos_id) break;
-        generated.push_back(next);
-        if (RepetitionStop(generated)) break;
-        logits = &session.Forward(next);
+      if (o.temperature == 0) {
+        llm::DecodeGreedy(session, *logits, item->ids, o.max_new_tokens, model.config.eos_id, RepetitionStop, speculation,
+                          generated, &stats);
+      } else {
+        while (static_cast<int>(generated.size()) < o.max_new_tokens) {
+          const int next = Sample(*logits, o.temperature, o.top_p, rng);
+          if (next == model.config.eos_id) break;
+          generated.push_back(next);
+          if (RepetitionStop(generated)) break;
+          logits = &session.Forward(next);
+        }
       }
       std::string text;
       if (tok) {
@@ -218,6 +234,11 @@ void GenerateInProcess(const RunLlamaOptions& o, const llm::LlamaModel& model, c
       failures.Fail(item->id, e.what());
     }
     bar.Advance();
+  }
+  if (o.verbose && speculation == llm::Speculation::kPromptLookup && stats.drafted > 0) {
+    std::fprintf(stderr, "run-llama: prompt lookup kept %lld of %lld drafted tokens (%.0f%%)\n",
+                 static_cast<long long>(stats.accepted), static_cast<long long>(stats.drafted),
+                 100.0 * static_cast<double>(stats.accepted) / static_cast<double>(stats.drafted));
   }
 }
 

@@ -3,7 +3,8 @@
 // min_len <= length < max_len, sorted by length and sharded contiguously; ids in any output file
 // of the same run name are skipped. Generation stops at EOS, at max_new_tokens, or when the last
 // 100 tokens hold at most 10 distinct ids (after 100 tokens). Greedy at temperature 0, else
-// temperature + top-p sampling from a seeded generator. With backend "server", the same token ids
+// temperature + top-p sampling from a seeded generator. Greedy decoding drafts tokens by prompt
+// lookup (llm/speculative.h) unless --speculate none. With backend "server", the same token ids
 // go to an OpenAI-compatible /completions endpoint (vLLM, llama.cpp server) instead, the LoRA
 // adapter named as the server serves it.
 #pragma once
@@ -30,6 +31,9 @@ struct RunLlamaOptions {
   std::string tokenizer_path;  // default: the model directory (tokenizer.model or tokenizer.json)
   std::optional<std::string> quantize;  // "q8": weights converted to Q8_0 at load
   int prefill_chunk = 64;
+  // "prompt-lookup" (drafts copied from the context, verified in batches; the same tokens as plain
+  // greedy decoding) or "none"; unset: prompt-lookup at temperature 0. Needs temperature 0.
+  std::optional<std::string> speculate;
   std::string backend = "cpu";  // "cpu" or "server"
   std::string base_url;         // server: the OpenAI-compatible base ("http://host:8000/v1")
   std::optional<std::string> served_model_name;  // server: default the LoRA adapter's folder name, else the model
