@@ -1,9 +1,13 @@
-// run-llama engine benchmark on a random Llama of real shape (default: TinyLlama-1.1B's, bf16).
+// run-llama engine benchmark on a random Llama of real shape (TinyLlama-1.1B's by default,
+// CodeLlama-7B's with --shape 7b), bf16.
 //
-//   llama_bench write DIR [--layers N]      writes DIR/hf (config.json + model.safetensors, bf16)
-//                                           and DIR/model-f16.gguf (the same weights, F16, for llama.cpp)
-//   llama_bench run DIR [--prompt 2000] [--decode 32] [--threads 1,2] [--quantize q8]
-//                                           prefill and decode speed, memory bandwidth bound, peak RSS
+//   llama_bench write DIR [--shape tinyllama|7b] [--layers N] [--q8 1]
+//                                           writes DIR/hf (config.json + model.safetensors, bf16),
+//                                           DIR/model-f16.gguf (the same weights, F16, for llama.cpp)
+//                                           and with --q8 1 DIR/model-q8_0.gguf (Q8_0, llama.cpp's rounding)
+//   llama_bench run DIR [--weights hf|q8_0] [--prompt 2000] [--decode 32] [--threads 1,2] [--quantize q8]
+//                                           prefill and decode speed, the bandwidth bound from a read of
+//                                           the mapped weights just before, peak RSS
 //   llama_bench speculate MODEL [--decode 200] [--threads 1]
 //                                           greedy decoding with and without prompt lookup on a prompt
 //                                           whose continuation repeats earlier text: the model's own
@@ -11,7 +15,10 @@
 //
 // Prints one "result" line per thread count; bench/llama_bench.sh adds llama.cpp (node-llama-cpp)
 // on the same weights and the ratios.
+#include <fcntl.h>
+#include <sys/mman.h>
 #include <sys/resource.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
@@ -39,7 +46,15 @@ namespace {
 
 struct Shape {
   int dim = 2048, hidden = 5632, layers = 22, heads = 32, kv_heads = 4, vocab = 32000;
+  float rope_theta = 10000.0f;
 };
+
+Shape ShapeNamed(const std::string& name) {
+  if (name == "tinyllama") return Shape{};
+  if (name == "7b") return Shape{4096, 11008, 32, 32, 32, 32016, 1e6f};  // CodeLlama-7B
+  std::fprintf(stderr, "unknown --shape '%s' (tinyllama or 7b)\n", name.c_str());
+  std::exit(2);
+}
 
 double Now() {
   return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
@@ -89,14 +104,14 @@ std::vector<float> Values(const TensorSpec& t, uint64_t seed) {
 
 void Append(std::ofstream& out, const void* p, size_t n) { out.write(static_cast<const char*>(p), static_cast<std::streamsize>(n)); }
 
-void Write(const fs::path& dir, const Shape& s) {
+void Write(const fs::path& dir, const Shape& s, bool q8) {
   fs::create_directories(dir / "hf");
   const int hd = s.dim / s.heads;
   dataset::Record config = {{"architectures", {"LlamaForCausalLM"}}, {"model_type", "llama"}, {"hidden_size", s.dim},
                             {"intermediate_size", s.hidden}, {"num_hidden_layers", s.layers},
                             {"num_attention_heads", s.heads}, {"num_key_value_heads", s.kv_heads},
                             {"vocab_size", s.vocab}, {"max_position_embeddings", 4096}, {"rms_norm_eps", 1e-5},
-                            {"rope_theta", 10000.0}, {"tie_word_embeddings", false}, {"torch_dtype", "bfloat16"}};
+                            {"rope_theta", s.rope_theta}, {"tie_word_embeddings", false}, {"torch_dtype", "bfloat16"}};
   std::ofstream(dir / "hf/config.json") << config.dump(2);
   const auto tensors = Tensors(s);
   // safetensors: header first (offsets are known from the shapes), then the data.
@@ -134,11 +149,11 @@ void Write(const fs::path& dir, const Shape& s) {
                                                                    {"llama.block_count", s.layers}, {"llama.feed_forward_length", s.hidden},
                                                                    {"llama.attention.head_count", s.heads}, {"llama.attention.head_count_kv", s.kv_heads},
                                                                    {"llama.rope.dimension_count", hd}, {"tokenizer.ggml.bos_token_id", 1},
-                                                                   {"tokenizer.ggml.eos_token_id", 2}, {"general.file_type", 1}}) {
+                                                                   {"tokenizer.ggml.eos_token_id", 2}}) {
     key(k, 4);
     kv.append(reinterpret_cast<const char*>(&v), 4);
   }
-  for (auto [k, v] : std::vector<std::pair<std::string, float>>{{"llama.attention.layer_norm_rms_epsilon", 1e-5f}, {"llama.rope.freq_base", 10000.0f}}) {
+  for (auto [k, v] : std::vector<std::pair<std::string, float>>{{"llama.attention.layer_norm_rms_epsilon", 1e-5f}, {"llama.rope.freq_base", s.rope_theta}}) {
     key(k, 6);
     kv.append(reinterpret_cast<const char*>(&v), 4);
   }
@@ -181,38 +196,55 @@ void Write(const fs::path& dir, const Shape& s) {
       kv.append(reinterpret_cast<const char*>(&tt), 4);
     }
   }
-  std::string infos;
-  uint64_t data_offset = 0;
-  for (const auto& t : tensors) {
-    str_to(infos, t.gguf);
-    const uint32_t dims = t.cols ? 2 : 1;
-    infos.append(reinterpret_cast<const char*>(&dims), 4);
-    const uint64_t inner = t.cols ? t.cols : t.rows, outer = t.rows;
-    infos.append(reinterpret_cast<const char*>(&inner), 8);
-    if (t.cols) infos.append(reinterpret_cast<const char*>(&outer), 8);
-    const uint32_t type = t.cols ? 1 : 0;  // F16 matrices, F32 norms
-    infos.append(reinterpret_cast<const char*>(&type), 4);
-    data_offset = (data_offset + 31) / 32 * 32;
-    infos.append(reinterpret_cast<const char*>(&data_offset), 8);
-    data_offset += (t.cols ? 2 : 4) * static_cast<uint64_t>(t.rows) * std::max<int64_t>(t.cols, 1);
-  }
-  std::ofstream gg(dir / "model-f16.gguf", std::ios::binary);
-  gg << "GGUF";
-  const uint32_t version = 3;
-  const uint64_t tensor_count = tensors.size();
-  Append(gg, &version, 4);
-  Append(gg, &tensor_count, 8);
-  Append(gg, &kv_count, 8);
-  gg << kv << infos;
-  uint64_t written = 4 + 4 + 8 + 8 + kv.size() + infos.size();
-  auto pad = [&](uint64_t& pos) {
-    static const char zeros[32] = {};
-    const uint64_t aligned = (pos + 31) / 32 * 32;
-    Append(gg, zeros, aligned - pos);
-    pos = aligned;
+  // One GGUF per type: F16 matrices (llama.cpp's reference), and Q8_0 when asked; norms in F32.
+  struct GgufOut {
+    llm::DType type;
+    std::ofstream out;
+    uint64_t data_pos = 0;
   };
-  pad(written);
-  uint64_t data_pos = 0;
+  std::vector<std::unique_ptr<GgufOut>> ggufs;
+  for (llm::DType type : q8 ? std::vector<llm::DType>{llm::DType::kF16, llm::DType::kQ8_0} : std::vector<llm::DType>{llm::DType::kF16}) {
+    const bool is_q8 = type == llm::DType::kQ8_0;
+    std::string infos;
+    uint64_t data_offset = 0;
+    for (const auto& t : tensors) {
+      str_to(infos, t.gguf);
+      const uint32_t dims = t.cols ? 2 : 1;
+      infos.append(reinterpret_cast<const char*>(&dims), 4);
+      const uint64_t inner = t.cols ? t.cols : t.rows, outer = t.rows;
+      infos.append(reinterpret_cast<const char*>(&inner), 8);
+      if (t.cols) infos.append(reinterpret_cast<const char*>(&outer), 8);
+      const uint32_t ggml_type = !t.cols ? 0 : is_q8 ? 8 : 1;  // F32 norms; F16 or Q8_0 matrices
+      infos.append(reinterpret_cast<const char*>(&ggml_type), 4);
+      data_offset = (data_offset + 31) / 32 * 32;
+      infos.append(reinterpret_cast<const char*>(&data_offset), 8);
+      data_offset += t.cols ? llm::RowBytes(type, t.cols) * static_cast<uint64_t>(t.rows) : 4 * static_cast<uint64_t>(t.rows);
+    }
+    std::string file_kv = kv;
+    {
+      const uint64_t n = std::string("general.file_type").size();
+      file_kv.append(reinterpret_cast<const char*>(&n), 8);
+      file_kv += "general.file_type";
+      const uint32_t u32 = 4, file_type = is_q8 ? 7 : 1;  // MOSTLY_Q8_0 / MOSTLY_F16
+      file_kv.append(reinterpret_cast<const char*>(&u32), 4);
+      file_kv.append(reinterpret_cast<const char*>(&file_type), 4);
+    }
+    auto g = std::make_unique<GgufOut>();
+    g->type = type;
+    g->out.open(dir / (is_q8 ? "model-q8_0.gguf" : "model-f16.gguf"), std::ios::binary);
+    g->out << "GGUF";
+    const uint32_t version = 3;
+    const uint64_t tensor_count = tensors.size(), count = kv_count + 1;
+    Append(g->out, &version, 4);
+    Append(g->out, &tensor_count, 8);
+    Append(g->out, &count, 8);
+    g->out << file_kv << infos;
+    uint64_t written = 4 + 4 + 8 + 8 + file_kv.size() + infos.size();
+    static const char zeros[32] = {};
+    const uint64_t aligned = (written + 31) / 32 * 32;
+    Append(g->out, zeros, aligned - written);
+    ggufs.push_back(std::move(g));
+  }
   uint64_t seed = 1;
   for (const auto& t : tensors) {
     std::vector<float> v = Values(t, seed++);
@@ -220,28 +252,38 @@ void Write(const fs::path& dir, const Shape& s) {
     for (size_t i = 0; i < v.size(); ++i) bf[i] = llm::FloatToBFloat16(v[i]);
     Append(st, bf.data(), 2 * bf.size());
     if (t.permute_heads) v = testing::PermuteForGguf(v, t.permute_heads, hd, static_cast<int>(t.cols));
-    pad(data_pos);
-    if (t.cols) {
-      std::vector<uint16_t> h(v.size());
-      for (size_t i = 0; i < v.size(); ++i) h[i] = llm::FloatToHalf(v[i]);
-      Append(gg, h.data(), 2 * h.size());
-      data_pos += 2 * h.size();
-    } else {
-      Append(gg, v.data(), 4 * v.size());
-      data_pos += 4 * v.size();
+    for (auto& g : ggufs) {
+      static const char zeros[32] = {};
+      const uint64_t aligned = (g->data_pos + 31) / 32 * 32;
+      Append(g->out, zeros, aligned - g->data_pos);
+      g->data_pos = aligned;
+      if (t.cols) {
+        const size_t row_bytes = llm::RowBytes(g->type, t.cols);
+        std::vector<uint8_t> rows(row_bytes * static_cast<size_t>(t.rows));
+        for (int64_t r = 0; r < t.rows; ++r) llm::FloatToRow(v.data() + r * t.cols, t.cols, g->type, rows.data() + r * row_bytes);
+        Append(g->out, rows.data(), rows.size());
+        g->data_pos += rows.size();
+      } else {
+        Append(g->out, v.data(), 4 * v.size());
+        g->data_pos += 4 * v.size();
+      }
     }
   }
-  std::printf("wrote %s (%.2f GB bf16) and %s\n", (dir / "hf").c_str(), offset / 1e9, (dir / "model-f16.gguf").c_str());
+  std::printf("wrote %s (%.2f GB bf16), model-f16.gguf%s\n", (dir / "hf").c_str(), offset / 1e9, q8 ? " and model-q8_0.gguf" : "");
 }
 
-// Bytes per second of a streaming read of 1 GiB, with `threads` readers (best of 3).
-double Bandwidth(int threads) {
-  const size_t n = (size_t{1} << 30) / 8;
-  static std::vector<uint64_t> buffer;
-  if (buffer.size() != n) {
-    buffer.resize(n);
-    for (size_t i = 0; i < n; ++i) buffer[i] = i * 0x9E3779B97F4A7C15ull;
-  }
+// Bytes per second of a read of the weights file as the engine maps it (page cache, shared
+// mapping), with `threads` readers, best of 3: what decoding could reach if it did nothing but
+// stream its weights.
+double MappedBandwidth(const fs::path& file, int threads) {
+  const int fd = ::open(file.c_str(), O_RDONLY);
+  if (fd < 0) return 0;
+  const size_t bytes = fs::file_size(file);
+  void* map = ::mmap(nullptr, bytes, PROT_READ, MAP_SHARED, fd, 0);
+  ::close(fd);
+  if (map == MAP_FAILED) return 0;
+  const uint64_t* words = static_cast<const uint64_t*>(map);
+  const size_t n = bytes / 8;
   ThreadPool pool(threads);
   double best = 0;
   for (int round = 0; round < 3; ++round) {
@@ -251,10 +293,10 @@ double Bandwidth(int threads) {
       const size_t begin = n / threads * part, end = part + 1 == threads ? n : n / threads * (part + 1);
       uint64_t a = 0, b = 0, c = 0, d = 0;
       for (size_t i = begin; i + 4 <= end; i += 4) {
-        a += buffer[i];
-        b += buffer[i + 1];
-        c += buffer[i + 2];
-        d += buffer[i + 3];
+        a += words[i];
+        b += words[i + 1];
+        c += words[i + 2];
+        d += words[i + 3];
       }
       sums[part * 8] = a + b + c + d;
     });
@@ -263,6 +305,7 @@ double Bandwidth(int threads) {
     for (auto s : sums) sink = sink + s;
     best = std::max(best, n * 8.0 / dt);
   }
+  ::munmap(map, bytes);
   return best;
 }
 
@@ -322,11 +365,18 @@ int main(int argc, char** argv) {
   Shape shape;
   int prompt_len = 2000, decode = 32;
   std::vector<int> thread_counts{1, 2};
-  bool q8 = false;
+  bool q8 = false, write_q8 = false;
   int chunk = 64;
+  std::string weights = "hf";
   for (int i = 3; i + 1 < argc; i += 2) {
     const std::string flag = argv[i], value = argv[i + 1];
-    if (flag == "--layers") shape.layers = std::stoi(value);
+    if (flag == "--shape") {
+      const int layers = shape.layers;
+      shape = ShapeNamed(value);
+      (void)layers;
+    } else if (flag == "--layers") shape.layers = std::stoi(value);
+    else if (flag == "--q8") write_q8 = value == "1";
+    else if (flag == "--weights") weights = value;
     else if (flag == "--prompt") prompt_len = std::stoi(value);
     else if (flag == "--decode") decode = std::stoi(value);
     else if (flag == "--quantize") q8 = value == "q8";
@@ -338,19 +388,25 @@ int main(int argc, char** argv) {
     }
   }
   if (mode == "write") {
-    Write(dir, shape);
+    Write(dir, shape, write_q8);
     return 0;
   }
   if (mode == "speculate") return Speculate(dir.string(), decode == 32 ? 200 : decode, thread_counts.front());
   std::vector<int> prompt{1};
   std::mt19937_64 rng(42);
   while (static_cast<int>(prompt.size()) < prompt_len) prompt.push_back(3 + static_cast<int>(rng() % 31000));
+  if (mode != "run") {
+    std::fprintf(stderr, "unknown mode '%s'\n", mode.c_str());
+    return 2;
+  }
   {
     std::ofstream ids(dir / "prompt_ids.txt");
     for (int id : prompt) ids << id << "\n";
   }
   double t0 = Now();
-  llm::LlamaModel model = llm::LoadLlama((dir / "hf").string());
+  const fs::path weights_path = weights == "hf" ? dir / "hf" : dir / ("model-" + weights + ".gguf");
+  const fs::path weights_file = weights == "hf" ? dir / "hf/model.safetensors" : weights_path;
+  llm::LlamaModel model = llm::LoadLlama(weights_path.string());
   if (q8) llm::QuantizeModel(model, llm::DType::kQ8_0);
   const double load = Now() - t0;
   const double weight_gb = model.WeightBytes() / 1e9;
@@ -361,7 +417,9 @@ int main(int argc, char** argv) {
     std::string backend;
     double prefill_s, decode_median, decode_best;  // tokens/s over rounds of 8 decoded tokens
     double kv_bytes;
+    double bandwidth;  // of the probe run just before decoding
   };
+  double peak_rss_mb = 0;
   std::vector<Run> runs;
   for (int threads : thread_counts) {
     auto backend = llm::MakeCpuBackend(threads);
@@ -377,6 +435,9 @@ int main(int argc, char** argv) {
     t0 = Now();
     const std::vector<float>* logits = &session.Forward(prompt);
     const double prefill = Now() - t0;
+    // Peak RSS before the probe maps the weights a second time.
+    if (peak_rss_mb == 0) peak_rss_mb = PeakRssKb() * 1024.0 / 1e6;  // ru_maxrss is in KiB
+    const double bandwidth = MappedBandwidth(weights_file, threads);
     // Rounds of 8 tokens: this machine's memory speed drifts (a VM), so the median and best round
     // are both reported and the median is compared with the bound.
     std::vector<double> rates;
@@ -391,19 +452,17 @@ int main(int argc, char** argv) {
     }
     std::sort(rates.begin(), rates.end());
     runs.push_back({threads, backend->Describe(), prefill, rates[rates.size() / 2], rates.back(),
-                    static_cast<double>(session.KvCacheBytes())});
+                    static_cast<double>(session.KvCacheBytes()), bandwidth});
   }
-  // Peak RSS before the bandwidth probe allocates its own buffer.
-  const double peak_rss_mb = PeakRssKb() * 1024.0 / 1e6;  // ru_maxrss is in KiB
   for (const auto& r : runs) {
-    const double bandwidth = Bandwidth(r.threads);
+    const double bandwidth = r.bandwidth;
     // Bytes a decode step reads: every weight once, and on average half the final KV cache.
     const double bytes_per_token = static_cast<double>(model.WeightBytes()) + r.kv_bytes / 2.0;
     const double bound = bandwidth / bytes_per_token, decode_rate = r.decode_median;
-    std::printf("result threads=%d backend=\"%s\" prefill_tokens=%d prefill_s=%.2f prefill_tok_s=%.2f decode_tokens=%d "
+    std::printf("result weights=%s threads=%d backend=\"%s\" prefill_tokens=%d prefill_s=%.2f prefill_tok_s=%.2f decode_tokens=%d "
                 "decode_tok_s=%.2f decode_best_tok_s=%.2f bandwidth_gb_s=%.1f decode_bound_tok_s=%.2f of_bound=%.0f%% weights_mb=%.0f kv_mb=%.1f "
                 "peak_rss_mb=%.0f overhead=%.1f%%\n",
-                r.threads, r.backend.c_str(), prompt_len, r.prefill_s, prompt_len / r.prefill_s, decode, decode_rate,
+                weights.c_str(), r.threads, r.backend.c_str(), prompt_len, r.prefill_s, prompt_len / r.prefill_s, decode, decode_rate,
                 r.decode_best, bandwidth / 1e9, bound, 100 * decode_rate / bound, model.WeightBytes() / 1e6, r.kv_bytes / 1e6, peak_rss_mb,
                 100 * (peak_rss_mb * 1e6 - model.WeightBytes() - r.kv_bytes) / (model.WeightBytes() + r.kv_bytes));
   }

@@ -12,6 +12,8 @@ const [modelPath, idsPath, threadsArg, decodeArg] = process.argv.slice(2);
 const threads = Number(threadsArg), decode = Number(decodeArg);
 const ids = readFileSync(idsPath, "utf8").trim().split("\n").map(Number);
 const llama = await getLlama({ gpu: false, build: "never" });
+// Which of llama.cpp's kernels run here (its own system report, e.g. "AVX2 = 1 | AVX512 = 1").
+const features = (llama.systemInfo ?? "").split("|").map((f) => f.trim()).filter((f) => /= 1$/.test(f)).map((f) => f.replace(/ = 1$/, ""));
 const model = await llama.loadModel({ modelPath, gpuLayers: 0, useMmap: true });
 const context = await model.createContext({ contextSize: ids.length + decode + 16, batchSize: 512, threads, flashAttention: false });
 // Decoding is timed in rounds of 8 tokens, median and best, as llama_bench does.
@@ -34,7 +36,7 @@ const run = async () => {
   return { prefill_s: (first - start) / 1000, median: rates[Math.floor(rates.length / 2)], best: rates[rates.length - 1] };
 };
 const r = await run();
-console.log(`llama.cpp threads=${threads} prefill_tokens=${ids.length} prefill_s=${r.prefill_s.toFixed(2)} ` +
+console.log(`llama.cpp threads=${threads} kernels="${features.join(",")}" prefill_tokens=${ids.length} prefill_s=${r.prefill_s.toFixed(2)} ` +
   `prefill_tok_s=${(ids.length / r.prefill_s).toFixed(2)} decode_tokens=${decode} decode_tok_s=${r.median.toFixed(2)} ` +
   `decode_best_tok_s=${r.best.toFixed(2)}`);
 await context.dispose();

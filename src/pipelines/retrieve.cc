@@ -291,7 +291,7 @@ RetrieveSummary RunRetrieve(const RetrieveOptions& o) {
           std::lock_guard<std::mutex> lock(error_mutex);
           if (error.empty()) error = e.what();
         }
-      });
+      }, ThreadPool::Schedule::kDynamic);
       if (!error.empty()) throw Error(error);
       std::vector<retrieval::Bm25Document> docs;
       for (size_t i = 0; i < files.size(); ++i) {

@@ -3,27 +3,35 @@
 #include <sched.h>
 
 #include <algorithm>
+#include <chrono>
 #include <fstream>
 #include <set>
 #include <string>
-
-#include <algorithm>
 
 namespace sweinfer {
 
 namespace {
 
-// Busy-waits politely: a CPU pause at first, then yields so that more threads than cores (or a
-// loaded machine) do not starve the thread being waited for.
-void Relax(int spin) {
-  if (spin < 256) {
+void CpuPause() {
 #if defined(__x86_64__)
-    __builtin_ia32_pause();
+  __builtin_ia32_pause();
+#elif defined(__aarch64__)
+  asm volatile("yield");
 #endif
-  } else {
-    std::this_thread::yield();
+}
+
+// Spins for about `micros` microseconds while `still_waiting()`; true when the wait is over.
+template <class Pred>
+bool SpinBriefly(Pred still_waiting, int micros) {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::microseconds(micros);
+  for (int i = 0;; ++i) {
+    if (!still_waiting()) return true;
+    CpuPause();
+    if ((i & 63) == 63 && std::chrono::steady_clock::now() > deadline) return false;
   }
 }
+
+constexpr int kSpinMicros = 50;
 
 }  // namespace
 
@@ -45,62 +53,62 @@ int PhysicalCores() {
 
 ThreadPool::ThreadPool(int threads) {
   if (threads <= 0) threads = PhysicalCores();
+  shares_ = std::make_unique<Share[]>(static_cast<size_t>(threads));
   for (int i = 1; i < threads; ++i) workers_.emplace_back(&ThreadPool::WorkerLoop, this, i);
 }
 
 ThreadPool::~ThreadPool() {
-  {
-    std::lock_guard<std::mutex> lock(mutex_);
-    stop_ = true;
-    generation_.fetch_add(1, std::memory_order_release);
-  }
-  wake_.notify_all();
+  stop_.store(true, std::memory_order_release);
+  generation_.fetch_add(1, std::memory_order_release);
+  generation_.notify_all();
   for (auto& t : workers_) t.join();
 }
 
 void ThreadPool::RunShare(int worker) {
-  for (;;) {
-    int64_t i = next_.fetch_add(1, std::memory_order_relaxed);
-    if (i >= n_) break;
-    (*fn_)(i, worker);
+  const int threads = size();
+  for (int k = 0; k < threads; ++k) {
+    Share& share = shares_[(worker + k) % threads];
+    for (;;) {
+      const int64_t i = share.next.fetch_add(1, std::memory_order_relaxed);
+      if (i >= share.end) break;
+      (*fn_)(i, worker);
+    }
   }
 }
 
 void ThreadPool::WorkerLoop(int worker) {
-  uint64_t seen = 0;
+  uint32_t seen = 0;
   for (;;) {
-    // Spin a little: the next loop usually starts within microseconds.
-    for (int spin = 0; spin < 4000 && generation_.load(std::memory_order_acquire) == seen; ++spin) {
-      Relax(spin);
-    }
-    if (generation_.load(std::memory_order_acquire) == seen) {
-      std::unique_lock<std::mutex> lock(mutex_);
-      wake_.wait(lock, [&] { return generation_.load(std::memory_order_acquire) != seen; });
+    if (!SpinBriefly([&] { return generation_.load(std::memory_order_acquire) == seen; }, kSpinMicros)) {
+      generation_.wait(seen, std::memory_order_acquire);
     }
     seen = generation_.load(std::memory_order_acquire);
-    if (stop_) return;
+    if (stop_.load(std::memory_order_acquire)) return;
     RunShare(worker);
-    busy_.fetch_sub(1, std::memory_order_acq_rel);
+    if (busy_.fetch_sub(1, std::memory_order_acq_rel) == 1) busy_.notify_one();
   }
 }
 
-void ThreadPool::ParallelFor(int64_t n, const std::function<void(int64_t, int)>& fn) {
+void ThreadPool::ParallelFor(int64_t n, const std::function<void(int64_t, int)>& fn, Schedule schedule) {
   if (n <= 0) return;
   if (workers_.empty() || n == 1) {
     for (int64_t i = 0; i < n; ++i) fn(i, 0);
     return;
   }
-  {
-    std::lock_guard<std::mutex> lock(mutex_);
-    fn_ = &fn;
-    n_ = n;
-    next_.store(0, std::memory_order_relaxed);
-    busy_.store(static_cast<int>(workers_.size()), std::memory_order_relaxed);
-    generation_.fetch_add(1, std::memory_order_release);
+  const int threads = size();
+  fn_ = &fn;
+  for (int w = 0; w < threads; ++w) {
+    const bool whole = schedule == Schedule::kDynamic;  // every thread takes from share 0
+    shares_[w].next.store(whole ? (w == 0 ? 0 : n) : n * w / threads, std::memory_order_relaxed);
+    shares_[w].end = whole ? n : n * (w + 1) / threads;
   }
-  wake_.notify_all();
+  busy_.store(static_cast<int>(workers_.size()), std::memory_order_relaxed);
+  generation_.fetch_add(1, std::memory_order_release);  // publishes the shares and fn_
+  generation_.notify_all();
   RunShare(0);
-  for (int spin = 0; busy_.load(std::memory_order_acquire) != 0; ++spin) Relax(spin);
+  if (!SpinBriefly([&] { return busy_.load(std::memory_order_acquire) != 0; }, kSpinMicros)) {
+    for (int left; (left = busy_.load(std::memory_order_acquire)) != 0;) busy_.wait(left, std::memory_order_acquire);
+  }
 }
 
 }  // namespace sweinfer
