@@ -24,6 +24,12 @@ struct MatrixRef {
 // inside the tile (head_dim rows of kKeyTile positions, contiguous), so scores for 32 positions
 // are one contiguous read with no horizontal sums; values are stored one row per position.
 constexpr int kMaxAttendQueries = 8;
+
+// Up to this many tokens, matmul_rows computes every token exactly as it computes a single one
+// (the decoding kernel, once per token over a row still in cache), so that a few tokens fed
+// together get bitwise the results of feeding them one at a time: a speculative draft verified in
+// one pass then decodes exactly as plain greedy decoding. More tokens (prefill) use the tiled kernel.
+constexpr int kExactBatchTokens = 8;
 constexpr int kKeyTile = 32;
 
 // Key tiles per KV head for max_len positions.

@@ -147,8 +147,11 @@ float RowDot(const uint8_t* row, const float* x, int64_t cols) {
 template <DType D>
 void MatMulRowsTyped(const MatrixRef& w, int64_t row_begin, int64_t row_end, const float* x, int64_t x_stride, int n,
                      float* y, int64_t y_stride) {
-  if (n == 1) {
-    for (int64_t r = row_begin; r < row_end; ++r) y[r] = RowDot<D>(w.data + w.row_bytes * static_cast<size_t>(r), x, w.cols);
+  if (n <= kExactBatchTokens) {
+    for (int64_t r = row_begin; r < row_end; ++r) {
+      const uint8_t* row = w.data + w.row_bytes * static_cast<size_t>(r);
+      for (int t = 0; t < n; ++t) y[t * y_stride + r] = RowDot<D>(row, x + t * x_stride, w.cols);
+    }
     return;
   }
   int64_t r = row_begin;

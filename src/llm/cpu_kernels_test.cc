@@ -82,6 +82,49 @@ void ExpectAgreesWithPortable(const CpuKernels* fast) {
   for (size_t i = 0; i < gate.size(); ++i) ASSERT_NEAR(gate[i], g2[i], 1e-5f * std::max(1.0f, std::fabs(gate[i])));
 }
 
+// Up to kExactBatchTokens tokens, a batch gets bitwise what one token at a time gets (what makes
+// speculative decoding reproduce greedy decoding exactly), for rows at any alignment.
+void ExpectSmallBatchesEqualSingleTokens(const CpuKernels& kernels) {
+  std::mt19937 rng(9);
+  std::uniform_real_distribution<float> u(-1, 1);
+  for (DType type : {DType::kF32, DType::kF16, DType::kBF16, DType::kQ8_0}) {
+    for (int64_t cols : {64, 200, 4097, 2048}) {
+      if (type == DType::kQ8_0 && cols % 32) continue;
+      const int64_t rows = 7;
+      const size_t row_bytes = RowBytes(type, cols);
+      for (size_t misalign : {0, 8, 2}) {
+        std::vector<float> values(static_cast<size_t>(rows * cols));
+        for (auto& v : values) v = u(rng);
+        std::vector<uint8_t> storage(row_bytes * rows + 64);
+        uint8_t* data = storage.data() + (64 - reinterpret_cast<uintptr_t>(storage.data()) % 64) % 64 + misalign;
+        if (data + row_bytes * rows > storage.data() + storage.size()) continue;
+        for (int64_t r = 0; r < rows; ++r) FloatToRow(values.data() + r * cols, cols, type, data + r * row_bytes);
+        const MatrixRef w{type, cols, row_bytes, data};
+        for (int n = 2; n <= kExactBatchTokens; ++n) {
+          std::vector<float> x(static_cast<size_t>(n * cols));
+          for (auto& v : x) v = u(rng);
+          std::vector<float> batch(static_cast<size_t>(n * rows));
+          kernels.matmul_rows(w, 0, rows, x.data(), cols, n, batch.data(), rows);
+          for (int t = 0; t < n; ++t) {
+            std::vector<float> one(static_cast<size_t>(rows));
+            kernels.matmul_rows(w, 0, rows, x.data() + t * cols, cols, 1, one.data(), rows);
+            for (int64_t r = 0; r < rows; ++r) {
+              ASSERT_EQ(batch[t * rows + r], one[r]) << kernels.name << " " << DTypeName(type) << " cols " << cols << " n " << n;
+            }
+          }
+        }
+      }
+    }
+  }
+}
+
+TEST(CpuKernels, SmallBatchesEqualSingleTokensBitwiseInEveryTable) {
+  ExpectSmallBatchesEqualSingleTokens(PortableKernels());
+  for (const CpuKernels* table : {Avx512Kernels(), Avx2Kernels(), NeonKernels()}) {
+    if (table) ExpectSmallBatchesEqualSingleTokens(*table);
+  }
+}
+
 TEST(CpuKernels, Avx512AgreesWithPortable) {
   const CpuKernels* fast = Avx512Kernels();
   if (!fast) GTEST_SKIP() << "this CPU or build has no AVX-512 kernels";

@@ -1,15 +1,19 @@
 #include "llm/speculative.h"
 
+#include "llm/cpu_kernels.h"
+
 #include <algorithm>
 
 namespace sweinfer::llm {
 
 namespace {
 
-// Longest match first, down to one token; eight tokens per draft. On a model whose decoding is
-// bound by reading its weights (any real one on a CPU), verifying eight tokens costs about one
-// pass, so fewer passes is what counts, even when most drafted tokens are rejected.
-constexpr int kMaxNgram = 3, kMaxDraft = 8, kMinNgram = 1;
+// Longest match first, down to one token; seven tokens per draft, so that the token fed and its
+// draft (eight) stay within the batch the kernels compute exactly as single tokens
+// (kExactBatchTokens). On a model whose decoding is bound by reading its weights (any real one on
+// a CPU), verifying eight tokens costs about one pass, so fewer passes is what counts, even when
+// most drafted tokens are rejected.
+constexpr int kMaxNgram = 3, kMaxDraft = kExactBatchTokens - 1, kMinNgram = 1;
 
 }  // namespace
 

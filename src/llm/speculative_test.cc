@@ -104,6 +104,30 @@ TEST(PromptLookup, SameTokensAsPlainGreedyOnStories260K) {
   }
 }
 
+// What makes the identity hold whatever the logits: a verified batch's logits are bitwise those of
+// feeding the same tokens one at a time.
+TEST(PromptLookup, VerifiedBatchLogitsEqualOneAtATimeBitwise) {
+  ::sweinfer::testing::ScratchDir dir;
+  ::sweinfer::testing::RandomLlamaSpec spec;
+  spec.dtype = DType::kBF16;
+  auto rm = ::sweinfer::testing::MakeRandomLlama(spec);
+  ::sweinfer::testing::WriteHuggingFace(rm, dir.path());
+  LlamaModel model = LoadLlama(dir.path());
+  const std::vector<int> prompt{1, 5, 9, 14, 3, 7, 7, 2, 11, 40, 41, 42};
+  const std::vector<int> batch{17, 23, 5, 9, 14, 3, 7, 88};  // kExactBatchTokens tokens
+  for (int threads : {1, 2}) {
+    LlamaSession a(model, 64, threads), b(model, 64, threads);
+    a.Forward(prompt);
+    b.Forward(prompt);
+    const std::vector<float> all = a.ForwardAll(batch);
+    const size_t vocab = all.size() / batch.size();
+    for (size_t t = 0; t < batch.size(); ++t) {
+      const std::vector<float>& one = b.Forward(batch[t]);
+      for (size_t v = 0; v < vocab; ++v) ASSERT_EQ(all[t * vocab + v], one[v]) << "token " << t << ", " << threads << " threads";
+    }
+  }
+}
+
 TEST(LlamaSession, RewindRefusesTheFuture) {
   ::sweinfer::testing::ScratchDir dir;
   auto rm = ::sweinfer::testing::MakeRandomLlama({});
