@@ -25,8 +25,40 @@ void LoadRow(const MatrixRef& w, int64_t r, float* out) {
   RowToFloat(m, r, out);
 }
 
+// Decoding on Q8_0 weights (up to kExactBatchTokens tokens), as llama.cpp does it: the activations
+// quantized to Q8_0, each block's int8 products summed exactly, scaled by both f16 scales.
+void PortableQ8Decode(const MatrixRef& w, int64_t row_begin, int64_t row_end, const float* x, int64_t x_stride, int n,
+                      float* y, int64_t y_stride) {
+  thread_local std::vector<uint8_t> xq;
+  const size_t xq_bytes = RowBytes(DType::kQ8_0, w.cols);
+  xq.resize(xq_bytes * static_cast<size_t>(n));
+  for (int t = 0; t < n; ++t) FloatToRow(x + t * x_stride, w.cols, DType::kQ8_0, xq.data() + t * xq_bytes);
+  for (int64_t r = row_begin; r < row_end; ++r) {
+    const uint8_t* row = w.data + w.row_bytes * static_cast<size_t>(r);
+    for (int t = 0; t < n; ++t) {
+      const uint8_t* xt = xq.data() + t * xq_bytes;
+      float sum = 0;
+      for (int64_t b = 0; b < w.cols / 32; ++b) {
+        const uint8_t* wb = row + b * 34;
+        const uint8_t* xb = xt + b * 34;
+        int32_t dot = 0;
+        for (int i = 0; i < 32; ++i) dot += static_cast<int8_t>(wb[2 + i]) * static_cast<int8_t>(xb[2 + i]);
+        uint16_t ws, xs;
+        std::memcpy(&ws, wb, 2);
+        std::memcpy(&xs, xb, 2);
+        sum += HalfToFloat(ws) * HalfToFloat(xs) * static_cast<float>(dot);
+      }
+      y[t * y_stride + r] = sum;
+    }
+  }
+}
+
 void PortableMatMulRows(const MatrixRef& w, int64_t row_begin, int64_t row_end, const float* x, int64_t x_stride, int n,
                         float* y, int64_t y_stride) {
+  if (w.dtype == DType::kQ8_0 && n <= kExactBatchTokens) {
+    PortableQ8Decode(w, row_begin, row_end, x, x_stride, n, y, y_stride);
+    return;
+  }
   thread_local std::vector<float> row;
   row.resize(static_cast<size_t>(w.cols));
   for (int64_t r = row_begin; r < row_end; ++r) {

@@ -7,6 +7,7 @@
 #include <immintrin.h>
 
 #include <cstring>
+#include <vector>
 
 #include "llm/cpu_kernels.h"
 
@@ -140,10 +141,16 @@ float RowDot(const uint8_t* row, const float* x, int64_t cols) {
   return HorizontalSum(_mm256_add_ps(_mm256_add_ps(a0, a1), _mm256_add_ps(a2, a3)));
 }
 
+#include "llm/cpu_kernels_x86_q8.inc"
+
 template <DType D>
 void MatMulRowsTyped(const MatrixRef& w, int64_t row_begin, int64_t row_end, const float* x, int64_t x_stride, int n,
                      float* y, int64_t y_stride) {
   if (n <= kExactBatchTokens) {
+    if constexpr (D == DType::kQ8_0) {
+      MatMulRowsQ8Decode(w, row_begin, row_end, x, x_stride, n, y, y_stride);
+      return;
+    }
     for (int64_t r = row_begin; r < row_end; ++r) {
       const uint8_t* row = w.data + w.row_bytes * static_cast<size_t>(r);
       for (int t = 0; t < n; ++t) y[t * y_stride + r] = RowDot<D>(row, x + t * x_stride, w.cols);

@@ -6,6 +6,7 @@
 #include <arm_neon.h>
 
 #include <cstring>
+#include <vector>
 
 #include "llm/cpu_kernels.h"
 
@@ -123,10 +124,49 @@ float RowDot(const uint8_t* row, const float* x, int64_t cols) {
   return vaddvq_f32(vaddq_f32(vaddq_f32(a0, a1), vaddq_f32(a2, a3)));
 }
 
+// Decoding on Q8_0 weights as llama.cpp does it: the activations quantized to Q8_0, each block's
+// int8 products summed exactly (widening multiplies into int16, pairwise into int32), scaled by
+// both f16 scales.
+inline float DotQ8Q8(const uint8_t* row, const uint8_t* xq, int64_t blocks) {
+  float32x4_t acc = vdupq_n_f32(0);
+  for (int64_t b = 0; b < blocks; ++b) {
+    const uint8_t* wb = row + b * 34;
+    const uint8_t* xb = xq + b * 34;
+    const int8x16_t w0 = vld1q_s8(reinterpret_cast<const int8_t*>(wb + 2)), w1 = vld1q_s8(reinterpret_cast<const int8_t*>(wb + 18));
+    const int8x16_t x0 = vld1q_s8(reinterpret_cast<const int8_t*>(xb + 2)), x1 = vld1q_s8(reinterpret_cast<const int8_t*>(xb + 18));
+    int16x8_t p0 = vmull_s8(vget_low_s8(w0), vget_low_s8(x0));
+    p0 = vmlal_s8(p0, vget_high_s8(w0), vget_high_s8(x0));
+    int16x8_t p1 = vmull_s8(vget_low_s8(w1), vget_low_s8(x1));
+    p1 = vmlal_s8(p1, vget_high_s8(w1), vget_high_s8(x1));
+    const int32x4_t sums = vpadalq_s16(vpaddlq_s16(p0), p1);
+    uint16_t ws, xs;
+    std::memcpy(&ws, wb, 2);
+    std::memcpy(&xs, xb, 2);
+    acc = vfmaq_n_f32(acc, vcvtq_f32_s32(sums), HalfToFloat(ws) * HalfToFloat(xs));
+  }
+  return vaddvq_f32(acc);
+}
+
+inline void MatMulRowsQ8Decode(const MatrixRef& w, int64_t row_begin, int64_t row_end, const float* x,
+                               int64_t x_stride, int n, float* y, int64_t y_stride) {
+  thread_local std::vector<uint8_t> xq;
+  const size_t xq_bytes = RowBytes(DType::kQ8_0, w.cols);
+  xq.resize(xq_bytes * static_cast<size_t>(n));
+  for (int t = 0; t < n; ++t) FloatToRow(x + t * x_stride, w.cols, DType::kQ8_0, xq.data() + t * xq_bytes);
+  for (int64_t r = row_begin; r < row_end; ++r) {
+    const uint8_t* row = w.data + w.row_bytes * static_cast<size_t>(r);
+    for (int t = 0; t < n; ++t) y[t * y_stride + r] = DotQ8Q8(row, xq.data() + t * xq_bytes, w.cols / 32);
+  }
+}
+
 template <DType D>
 void MatMulRowsTyped(const MatrixRef& w, int64_t row_begin, int64_t row_end, const float* x, int64_t x_stride, int n,
                      float* y, int64_t y_stride) {
   if (n <= kExactBatchTokens) {
+    if constexpr (D == DType::kQ8_0) {
+      MatMulRowsQ8Decode(w, row_begin, row_end, x, x_stride, n, y, y_stride);
+      return;
+    }
     for (int64_t r = row_begin; r < row_end; ++r) {
       const uint8_t* row = w.data + w.row_bytes * static_cast<size_t>(r);
       for (int t = 0; t < n; ++t) y[t * y_stride + r] = RowDot<D>(row, x + t * x_stride, w.cols);

@@ -310,7 +310,9 @@ TEST(Llama, QuantizedQ8MatchesReferenceOnQuantizedWeightsAndGgufQ8) {
   const auto got = s.ForwardAll(tokens);
   const double err = MaxError(got, want, 300);
   std::printf("q8: max |logit - reference on Q8_0 weights| = %.3g\n", err);
-  EXPECT_LT(err, 2e-2);
+  // Decoding (and these logits, computed 8 rows at a time) quantizes the activations to Q8_0 as
+  // llama.cpp does, which the float reference does not: about 0.5% of the logits' scale (~20).
+  EXPECT_LT(err, 0.25);
   // llama.cpp's Q8_0 file of the same weights: the same numbers (both with an f32 KV cache, which
   // leaves the two RoPE layouts' last-bit differences unrounded; see GgufAndSafetensors...).
   auto gguf = LoadLlama(dir / "q8.gguf");
