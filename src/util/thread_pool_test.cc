@@ -39,30 +39,25 @@ TEST(ThreadPool, OneThreadRunsInline) {
   EXPECT_EQ(sum, 4950);
 }
 
-// Balanced work keeps each thread on the same indices from loop to loop (cache-warm weight rows).
-TEST(ThreadPool, EachThreadKeepsItsShareWhenTheWorkIsEven) {
+// Each thread starts every loop at the start of its own share: worker 0 at index 0, worker 1 at
+// n/2, loop after loop (the same weight rows for the same thread from token to token). Made
+// deterministic: index 0 waits until the other share has started, which only worker 1 can do.
+TEST(ThreadPool, EachThreadStartsEveryLoopOnItsOwnShare) {
   ThreadPool pool(2);
   const int n = 64;
-  std::vector<int> first(n, -1);
-  int same = 0, total = 0;
-  for (int round = 0; round < 20; ++round) {
-    std::vector<int> owner(n, -1);
+  for (int round = 0; round < 50; ++round) {
+    std::vector<std::atomic<int>> owner(n);
+    std::atomic<bool> second_share_started{false};
     pool.ParallelFor(n, [&](int64_t i, int worker) {
-      // Even, not trivial, work: a thread finishes its own share before the other could steal.
-      volatile double x = 0;
-      for (int k = 0; k < 20000; ++k) x = x + k;
       owner[i] = worker;
+      if (i >= n / 2) second_share_started = true;
+      if (i == 0) {
+        while (!second_share_started) std::this_thread::yield();
+      }
     });
-    if (round == 0) {
-      first = owner;
-      continue;
-    }
-    for (int i = 0; i < n; ++i) same += owner[i] == first[i], ++total;
+    ASSERT_EQ(owner[0].load(), 0) << "round " << round;
+    ASSERT_EQ(owner[n / 2].load(), 1) << "round " << round;
   }
-  // Worker 0 (the caller) starts with [0, 32), worker 1 with [32, 64); a preempted thread on a
-  // busy machine may lose some indices to the other, but most stay put.
-  EXPECT_EQ(first[0], 0);
-  EXPECT_GT(same, total * 3 / 4);
 }
 
 // An idle pool sleeps: its threads use no CPU between loops.
