@@ -30,6 +30,9 @@ constexpr int kMaxAttendQueries = 8;
 // together get bitwise the results of feeding them one at a time: a speculative draft verified in
 // one pass then decodes exactly as plain greedy decoding. More tokens (prefill) use the tiled kernel.
 constexpr int kExactBatchTokens = 8;
+
+// How many positions ahead the attention kernels prefetch value rows.
+constexpr int kValuePrefetchRows = 8;
 constexpr int kKeyTile = 32;
 
 // Key tiles per KV head for max_len positions.

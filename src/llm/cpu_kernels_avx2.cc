@@ -246,8 +246,14 @@ void WeightedValues(const AttendArgs& a, int64_t limit, int d0, int i0) {
 #pragma GCC unroll 2
   for (int i = 0; i < M; ++i)
     for (int c = 0; c < 4; ++c) acc[i][c] = _mm256_setzero_ps();
+  // Each position's slice is a short read 1 row (kv_dim values) after the last: at a long context
+  // the loop waits on memory unless the slices a few positions ahead are already on their way.
+  const size_t slice = static_cast<size_t>(d0) * (a.kv_dtype == DType::kF32 ? 4 : 2);
+  const size_t ahead = a.value_row_bytes * kValuePrefetchRows;
   for (int64_t p = 0; p < limit; ++p) {
     const uint8_t* row = a.values + a.value_row_bytes * static_cast<size_t>(p);
+    __builtin_prefetch(row + ahead + slice);
+    __builtin_prefetch(row + ahead + slice + 64);
     __m256 v[4];
     for (int c = 0; c < 4; ++c) {
       const int left = width - 8 * c;

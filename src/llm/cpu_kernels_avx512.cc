@@ -254,8 +254,14 @@ void WeightedValues(const AttendArgs& a, int64_t limit, int d0) {
 #pragma GCC unroll 8
   for (int i = 0; i < M; ++i)
     for (int c = 0; c < 4; ++c) acc[i][c] = _mm512_setzero_ps();
+  // Each position's slice is a short read 1 row (kv_dim values) after the last: at a long context
+  // the loop waits on memory unless the slices a few positions ahead are already on their way.
+  const size_t slice = static_cast<size_t>(d0) * (a.kv_dtype == DType::kF32 ? 4 : 2);
+  const size_t ahead = a.value_row_bytes * kValuePrefetchRows;
   for (int64_t p = 0; p < limit; ++p) {
     const uint8_t* row = a.values + a.value_row_bytes * static_cast<size_t>(p);
+    __builtin_prefetch(row + ahead + slice);
+    __builtin_prefetch(row + ahead + slice + 64);
     __m512 v[4];
     for (int c = 0; c < 4; ++c) v[c] = c < vecs ? LoadKvMasked(row, a.kv_dtype, d0 + 16 * c, masks[c]) : _mm512_setzero_ps();
 #pragma GCC unroll 8

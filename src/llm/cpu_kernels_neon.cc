@@ -256,8 +256,14 @@ void WeightedValues(const AttendArgs& a, int64_t limit, int d0, int i0) {
   float32x4_t acc[M][8];
   for (int i = 0; i < M; ++i)
     for (int c = 0; c < 8; ++c) acc[i][c] = vdupq_n_f32(0);
+  // Each position's slice is a short read 1 row (kv_dim values) after the last: at a long context
+  // the loop waits on memory unless the slices a few positions ahead are already on their way.
+  const size_t slice = static_cast<size_t>(d0) * (a.kv_dtype == DType::kF32 ? 4 : 2);
+  const size_t ahead = a.value_row_bytes * kValuePrefetchRows;
   for (int64_t p = 0; p < limit; ++p) {
     const uint8_t* row = a.values + a.value_row_bytes * static_cast<size_t>(p);
+    __builtin_prefetch(row + ahead + slice);
+    __builtin_prefetch(row + ahead + slice + 64);
     float32x4_t v[8];
     for (int c = 0; c < 8; ++c) {
       const int left = width - 4 * c;
