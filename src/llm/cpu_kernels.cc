@@ -25,18 +25,28 @@ void LoadRow(const MatrixRef& w, int64_t r, float* out) {
   RowToFloat(m, r, out);
 }
 
+}  // namespace
+
+const uint8_t* QuantizeActivationsQ8(const float* x, int64_t x_stride, int n, int64_t cols) {
+  thread_local std::vector<uint8_t> buffer;
+  const size_t row_bytes = RowBytes(DType::kQ8_0, cols);
+  buffer.resize(row_bytes * static_cast<size_t>(n));
+  for (int t = 0; t < n; ++t) FloatToRow(x + t * x_stride, cols, DType::kQ8_0, buffer.data() + t * row_bytes);
+  return buffer.data();
+}
+
+namespace {
+
 // Decoding on Q8_0 weights (up to kExactBatchTokens tokens), as llama.cpp does it: the activations
 // quantized to Q8_0, each block's int8 products summed exactly, scaled by both f16 scales.
 void PortableQ8Decode(const MatrixRef& w, int64_t row_begin, int64_t row_end, const float* x, int64_t x_stride, int n,
                       float* y, int64_t y_stride) {
-  thread_local std::vector<uint8_t> xq;
+  const uint8_t* xq = QuantizeActivationsQ8(x, x_stride, n, w.cols);
   const size_t xq_bytes = RowBytes(DType::kQ8_0, w.cols);
-  xq.resize(xq_bytes * static_cast<size_t>(n));
-  for (int t = 0; t < n; ++t) FloatToRow(x + t * x_stride, w.cols, DType::kQ8_0, xq.data() + t * xq_bytes);
   for (int64_t r = row_begin; r < row_end; ++r) {
     const uint8_t* row = w.data + w.row_bytes * static_cast<size_t>(r);
     for (int t = 0; t < n; ++t) {
-      const uint8_t* xt = xq.data() + t * xq_bytes;
+      const uint8_t* xt = xq + t * xq_bytes;
       float sum = 0;
       for (int64_t b = 0; b < w.cols / 32; ++b) {
         const uint8_t* wb = row + b * 34;

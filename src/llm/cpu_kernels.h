@@ -67,6 +67,11 @@ struct CpuKernels {
   void (*swiglu)(float* gate, const float* up, int64_t n);
 };
 
+// The activations of n tokens quantized to Q8_0 rows of `cols` values (llama.cpp's
+// quantize_row_q8_0), one row of RowBytes(kQ8_0, cols) bytes per token, in a buffer of the calling
+// thread valid until its next call: the first step of Q8_0 decoding in every table.
+const uint8_t* QuantizeActivationsQ8(const float* x, int64_t x_stride, int n, int64_t cols);
+
 const CpuKernels& PortableKernels();
 // nullptr when this build or CPU has no AVX-512 kernels (F, BW, VL).
 const CpuKernels* Avx512Kernels();

@@ -7,7 +7,6 @@
 #include <immintrin.h>
 
 #include <cstring>
-#include <vector>
 
 #include "llm/cpu_kernels.h"
 

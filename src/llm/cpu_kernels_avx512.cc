@@ -6,7 +6,6 @@
 #include <immintrin.h>
 
 #include <cstring>
-#include <vector>
 
 #include "llm/cpu_kernels.h"
 

@@ -6,7 +6,6 @@
 #include <arm_neon.h>
 
 #include <cstring>
-#include <vector>
 
 #include "llm/cpu_kernels.h"
 
@@ -149,13 +148,11 @@ inline float DotQ8Q8(const uint8_t* row, const uint8_t* xq, int64_t blocks) {
 
 inline void MatMulRowsQ8Decode(const MatrixRef& w, int64_t row_begin, int64_t row_end, const float* x,
                                int64_t x_stride, int n, float* y, int64_t y_stride) {
-  thread_local std::vector<uint8_t> xq;
+  const uint8_t* xq = QuantizeActivationsQ8(x, x_stride, n, w.cols);
   const size_t xq_bytes = RowBytes(DType::kQ8_0, w.cols);
-  xq.resize(xq_bytes * static_cast<size_t>(n));
-  for (int t = 0; t < n; ++t) FloatToRow(x + t * x_stride, w.cols, DType::kQ8_0, xq.data() + t * xq_bytes);
   for (int64_t r = row_begin; r < row_end; ++r) {
     const uint8_t* row = w.data + w.row_bytes * static_cast<size_t>(r);
-    for (int t = 0; t < n; ++t) y[t * y_stride + r] = DotQ8Q8(row, xq.data() + t * xq_bytes, w.cols / 32);
+    for (int t = 0; t < n; ++t) y[t * y_stride + r] = DotQ8Q8(row, xq + t * xq_bytes, w.cols / 32);
   }
 }
 

@@ -36,8 +36,8 @@ std::string PyFloat(double v) {
   return s;
 }
 
+// Temperature (> 0; greedy decoding is llm::DecodeGreedy) and top-p sampling.
 int Sample(const std::vector<float>& logits, double temperature, double top_p, std::mt19937_64& rng) {
-  if (temperature <= 0) return static_cast<int>(std::max_element(logits.begin(), logits.end()) - logits.begin());
   std::vector<std::pair<float, int>> probs(logits.size());
   float max_logit = *std::max_element(logits.begin(), logits.end());
   double sum = 0;
@@ -175,10 +175,10 @@ std::unique_ptr<tokenizer::Tokenizer> LoadTokenizerIfAny(const RunLlamaOptions& 
 using Emit = std::function<void(const Item&, const std::string& text)>;
 
 llm::Speculation ChooseSpeculation(const RunLlamaOptions& o) {
-  if (!o.speculate) return o.temperature == 0 ? llm::Speculation::kPromptLookup : llm::Speculation::kNone;
+  if (!o.speculate) return o.temperature <= 0 ? llm::Speculation::kPromptLookup : llm::Speculation::kNone;
   if (*o.speculate == "none") return llm::Speculation::kNone;
   if (*o.speculate != "prompt-lookup") throw Error("--speculate takes prompt-lookup or none, not '" + *o.speculate + "'");
-  if (o.temperature != 0) throw Error("--speculate prompt-lookup needs --temperature 0 (it reproduces greedy decoding)");
+  if (o.temperature > 0) throw Error("--speculate prompt-lookup needs --temperature 0 (it reproduces greedy decoding)");
   return llm::Speculation::kPromptLookup;
 }
 
@@ -211,7 +211,7 @@ void GenerateInProcess(const RunLlamaOptions& o, const llm::LlamaModel& model, c
       llm::LlamaSession session(model, static_cast<int>(item->ids.size()) + o.max_new_tokens + 1, session_options);
       const std::vector<float>* logits = &session.Forward(item->ids);
       std::vector<int> generated;
-      if (o.temperature == 0) {
+      if (o.temperature <= 0) {
         llm::DecodeGreedy(session, *logits, item->ids, o.max_new_tokens, model.config.eos_id, RepetitionStop, speculation,
                           generated, &stats);
       } else {

@@ -8,7 +8,6 @@
 #include <cstring>
 #include <mutex>
 #include <optional>
-#include <unordered_set>
 
 #include "retrieval/porter_stemmer.h"
 #include "retrieval/standard_tokenizer.h"
@@ -18,13 +17,6 @@ namespace sweinfer::retrieval {
 
 namespace {
 
-const std::unordered_set<std::u16string>& StopWords() {
-  static const std::unordered_set<std::u16string> words = {
-      u"a",   u"an",   u"and",  u"are",   u"as",    u"at",    u"be",    u"but",  u"by",   u"for",  u"if",
-      u"in",  u"into", u"is",   u"it",    u"no",    u"not",   u"of",    u"on",   u"or",   u"such", u"that",
-      u"the", u"their", u"then", u"there", u"these", u"they", u"this",  u"to",   u"was",  u"will", u"with"};
-  return words;
-}
 
 // Word-break classes of the ASCII characters, as the general tokenizer sees them (Unicode 9.0).
 enum AsciiClass : uint8_t { kAsciiOther, kAsciiLetter, kAsciiDigit, kAsciiUnderscore, kAsciiMidLetter, kAsciiMidNum, kAsciiMidNumLet, kAsciiQuote };
@@ -80,6 +72,17 @@ bool IsAsciiStopWord(const char* w, size_t n) {
     }
     default: return false;
   }
+}
+
+// The same test for a UTF-16 term: the stop words are all ASCII.
+bool IsStopWord(const std::u16string& term) {
+  if (term.size() > 5) return false;
+  char ascii[5];
+  for (size_t i = 0; i < term.size(); ++i) {
+    if (term[i] >= 0x80) return false;
+    ascii[i] = static_cast<char>(term[i]);
+  }
+  return IsAsciiStopWord(ascii, term.size());
 }
 
 }  // namespace
@@ -225,7 +228,6 @@ void Analyzer::Impl::AnalyzeUnicode(std::string_view text, Sink& sink) {
   s.assign(reinterpret_cast<const char16_t*>(u.getBuffer()), static_cast<size_t>(u.length()));
   spans.clear();
   StandardTokenize(s, spans);
-  const auto& stop = StopWords();
   for (const auto& [begin, end] : spans) {
     token.assign(s, begin, end - begin);
     // EnglishPossessiveFilter.
@@ -250,7 +252,7 @@ void Analyzer::Impl::AnalyzeUnicode(std::string_view text, Sink& sink) {
         U16_APPEND_UNSAFE(token.data(), w, lower);
       }
     }
-    if (token.empty() || stop.count(token)) continue;
+    if (token.empty() || IsStopWord(token)) continue;
     PorterStem(token);
     if (token.empty()) continue;
     utf8.clear();
