@@ -335,7 +335,7 @@ int main(int argc, char** argv) {
   run_llama->add_option("--threads", rm.threads);
   run_llama->add_option("--seed", rm.seed);
   run_llama->add_option("--tokenizer_path", rm.tokenizer_path);
-  run_llama->add_option("--quantize", rm.quantize, "q8: convert weights to Q8_0 at load")->check(CLI::IsMember({"q8"}));
+  run_llama->add_option("--quantize", rm.quantize, "convert weights at load: q8_0 (q8), q4_k, q4_k_m, q5_k_m, q6_k, q4_0, ...");
   run_llama->add_option("--prefill_chunk", rm.prefill_chunk, "Prompt tokens per batched forward pass");
   run_llama->add_option("--speculate", rm.speculate,
                         "prompt-lookup (default at temperature 0: drafts from the prompt, same tokens as greedy) or none")

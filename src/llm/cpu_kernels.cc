@@ -12,6 +12,8 @@
 #include <string_view>
 #include <vector>
 
+#include "llm/quants.h"
+
 namespace sweinfer::llm {
 
 namespace {
@@ -67,6 +69,10 @@ void PortableMatMulRows(const MatrixRef& w, int64_t row_begin, int64_t row_end, 
                         float* y, int64_t y_stride) {
   if (w.dtype == DType::kQ8_0 && n <= kExactBatchTokens) {
     PortableQ8Decode(w, row_begin, row_end, x, x_stride, n, y, y_stride);
+    return;
+  }
+  if (w.dtype != DType::kQ8_0 && IsBlockQuantized(w.dtype)) {
+    QuantizedMatMulRows(w, row_begin, row_end, x, x_stride, n, y, y_stride, PortableMatMulRows);
     return;
   }
   thread_local std::vector<float> row;
@@ -126,6 +132,32 @@ void PortableSwiglu(float* gate, const float* up, int64_t n) {
 }
 
 }  // namespace
+
+void QuantizedMatMulRows(const MatrixRef& w, int64_t row_begin, int64_t row_end, const float* x, int64_t x_stride, int n,
+                         float* y, int64_t y_stride, MatMulRowsFn f32_rows) {
+  if (n <= kExactBatchTokens) {
+    thread_local std::vector<uint8_t> activations;
+    const size_t act_bytes = ActivationRowBytes(w.dtype, w.cols);
+    activations.resize(act_bytes * static_cast<size_t>(n));
+    for (int t = 0; t < n; ++t) QuantizeActivations(w.dtype, x + t * x_stride, w.cols, activations.data() + t * act_bytes);
+    for (int64_t r = row_begin; r < row_end; ++r) {
+      const uint8_t* row = w.data + w.row_bytes * static_cast<size_t>(r);
+      for (int t = 0; t < n; ++t) y[t * y_stride + r] = DotQuantized(w.dtype, row, activations.data() + t * act_bytes, w.cols);
+    }
+    return;
+  }
+  constexpr int64_t kRowsAtOnce = 16;
+  thread_local std::vector<float> rows;
+  rows.resize(static_cast<size_t>(kRowsAtOnce * w.cols));
+  for (int64_t r0 = row_begin; r0 < row_end; r0 += kRowsAtOnce) {
+    const int64_t count = std::min(kRowsAtOnce, row_end - r0);
+    for (int64_t i = 0; i < count; ++i) {
+      DequantizeRow(w.dtype, w.data + w.row_bytes * static_cast<size_t>(r0 + i), w.cols, rows.data() + i * w.cols);
+    }
+    const MatrixRef f32{DType::kF32, w.cols, static_cast<size_t>(w.cols) * 4, reinterpret_cast<const uint8_t*>(rows.data())};
+    f32_rows(f32, 0, count, x, x_stride, n, y + r0, y_stride);
+  }
+}
 
 const CpuKernels& PortableKernels() {
   static const CpuKernels kernels{"portable", PortableMatMulRows, PortableAttend, PortableSwiglu};

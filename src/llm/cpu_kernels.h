@@ -72,6 +72,15 @@ struct CpuKernels {
 // thread valid until its next call: the first step of Q8_0 decoding in every table.
 const uint8_t* QuantizeActivationsQ8(const float* x, int64_t x_stride, int n, int64_t cols);
 
+// Matrix rows of a block-quantized type other than Q8_0 (llm/quants.h), for every table: up to
+// kExactBatchTokens tokens by the integer dot products against quantized activations (as
+// llama.cpp decodes), more tokens by dequantizing a few rows at a time to f32 and handing them to
+// the table's own f32 kernel `f32_rows`.
+using MatMulRowsFn = void (*)(const MatrixRef& w, int64_t row_begin, int64_t row_end, const float* x, int64_t x_stride,
+                              int n, float* y, int64_t y_stride);
+void QuantizedMatMulRows(const MatrixRef& w, int64_t row_begin, int64_t row_end, const float* x, int64_t x_stride, int n,
+                         float* y, int64_t y_stride, MatMulRowsFn f32_rows);
+
 const CpuKernels& PortableKernels();
 // nullptr when this build or CPU has no AVX-512 kernels (F, BW, VL).
 const CpuKernels* Avx512Kernels();

@@ -175,6 +175,7 @@ void MatMulRows(const MatrixRef& w, int64_t row_begin, int64_t row_end, const fl
     case DType::kF16: MatMulRowsTyped<DType::kF16>(w, row_begin, row_end, x, x_stride, n, y, y_stride); break;
     case DType::kBF16: MatMulRowsTyped<DType::kBF16>(w, row_begin, row_end, x, x_stride, n, y, y_stride); break;
     case DType::kQ8_0: MatMulRowsTyped<DType::kQ8_0>(w, row_begin, row_end, x, x_stride, n, y, y_stride); break;
+    default: QuantizedMatMulRows(w, row_begin, row_end, x, x_stride, n, y, y_stride, MatMulRowsTyped<DType::kF32>); break;
   }
 }
 

@@ -1,4 +1,5 @@
 #include "llm/cpu_kernels.h"
+#include "llm/quants.h"
 
 #include <gtest/gtest.h>
 
@@ -17,9 +18,10 @@ void ExpectAgreesWithPortable(const CpuKernels* fast) {
   const CpuKernels& plain = PortableKernels();
   std::mt19937 rng(5);
   std::uniform_real_distribution<float> u(-1, 1);
-  for (DType type : {DType::kF32, DType::kF16, DType::kBF16, DType::kQ8_0}) {
-    for (int64_t cols : {32, 64, 96, 200, 8, 17, 1, 9, 33, 4097}) {
-      if (type == DType::kQ8_0 && cols % 32) continue;
+  for (DType type : {DType::kF32, DType::kF16, DType::kBF16, DType::kQ8_0, DType::kQ4_0, DType::kQ4_1, DType::kQ5_0,
+                     DType::kQ5_1, DType::kQ4_K, DType::kQ5_K, DType::kQ6_K}) {
+    for (int64_t cols : {32, 64, 96, 200, 8, 17, 1, 9, 33, 4097, 256, 768}) {
+      if (cols % BlockValues(type)) continue;
       const int64_t rows = 11;
       std::vector<float> values(static_cast<size_t>(rows * cols));
       for (auto& v : values) v = u(rng);
@@ -87,9 +89,10 @@ void ExpectAgreesWithPortable(const CpuKernels* fast) {
 void ExpectSmallBatchesEqualSingleTokens(const CpuKernels& kernels) {
   std::mt19937 rng(9);
   std::uniform_real_distribution<float> u(-1, 1);
-  for (DType type : {DType::kF32, DType::kF16, DType::kBF16, DType::kQ8_0}) {
+  for (DType type : {DType::kF32, DType::kF16, DType::kBF16, DType::kQ8_0, DType::kQ4_0, DType::kQ5_1, DType::kQ4_K,
+                     DType::kQ6_K}) {
     for (int64_t cols : {64, 200, 4097, 2048}) {
-      if (type == DType::kQ8_0 && cols % 32) continue;
+      if (cols % BlockValues(type)) continue;
       const int64_t rows = 7;
       const size_t row_bytes = RowBytes(type, cols);
       for (size_t misalign : {0, 8, 2}) {

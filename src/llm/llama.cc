@@ -1,6 +1,7 @@
 #include "llm/llama.h"
 
 #include <algorithm>
+#include <cctype>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
@@ -9,6 +10,7 @@
 #include <thread>
 
 #include "dataset/jsonl.h"
+#include "llm/quants.h"
 #include "llm/speculative.h"
 #include "llm/weights.h"
 #include "util/error.h"
@@ -294,20 +296,65 @@ void MergeLora(LlamaModel& m, const std::string& adapter_dir) {
   if (merged == 0) throw Error("'" + adapter_dir + "': no LoRA weights matched the model's layers");
 }
 
-void QuantizeModel(LlamaModel& m, DType type) {
-  auto convert = [&](Matrix& w) {
-    if (w.dtype == type || (type == DType::kQ8_0 && w.cols % 32)) return;
-    w = ConvertMatrix(w, type);
+QuantRecipe ParseQuantRecipe(const std::string& name) {
+  static const std::map<std::string, DType> kPlain = {
+      {"q8", DType::kQ8_0},   {"q8_0", DType::kQ8_0}, {"q4_0", DType::kQ4_0}, {"q4_1", DType::kQ4_1},
+      {"q5_0", DType::kQ5_0}, {"q5_1", DType::kQ5_1}, {"q4_k", DType::kQ4_K}, {"q5_k", DType::kQ5_K},
+      {"q6_k", DType::kQ6_K}, {"f16", DType::kF16},   {"bf16", DType::kBF16}, {"f32", DType::kF32}};
+  std::string lower;
+  for (char c : name) lower += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  QuantRecipe recipe;
+  recipe.name = lower;
+  if (lower == "q4_k_m" || lower == "q5_k_m") {
+    recipe.base = lower == "q4_k_m" ? DType::kQ4_K : DType::kQ5_K;
+    recipe.mixed = true;
+    return recipe;
+  }
+  auto it = kPlain.find(lower);
+  if (it == kPlain.end()) {
+    throw Error("unknown quantization '" + name + "' (one of q8_0, q4_0, q4_1, q5_0, q5_1, q4_k, q5_k, q6_k, q4_k_m, q5_k_m, f16, bf16)");
+  }
+  recipe.base = it->second;
+  return recipe;
+}
+
+DType QuantRecipe::TypeFor(const std::string& role, int layer, int n_layers, int64_t cols) const {
+  DType type = base;
+  if (mixed) {
+    // llama.cpp's use_more_bits: the first and last eighth of the layers and every third in between.
+    const bool more_bits = layer < n_layers / 8 || layer >= 7 * n_layers / 8 || (layer - n_layers / 8) % 3 == 2;
+    if (role == "output" || ((role == "wv" || role == "w_down") && more_bits)) type = DType::kQ6_K;
+  }
+  if (cols % BlockValues(type)) {
+    switch (type) {
+      case DType::kQ4_K: type = DType::kQ5_0; break;
+      case DType::kQ5_K: type = DType::kQ5_1; break;
+      case DType::kQ6_K: type = DType::kQ8_0; break;
+      default: break;
+    }
+    if (cols % BlockValues(type)) type = DType::kF16;
+  }
+  return type;
+}
+
+void QuantizeModel(LlamaModel& m, const QuantRecipe& recipe) {
+  const int n_layers = m.config.n_layers;
+  auto convert = [&](Matrix& w, const std::string& role, int layer) {
+    const DType type = recipe.TypeFor(role, layer, n_layers, w.cols);
+    if (w.dtype != type) w = ConvertMatrix(w, type);
   };
   const bool tied = m.output.data == m.embed.data;
-  for (auto& L : m.layers) {
-    for (Matrix* w : L.matrices()) convert(*w);
+  static const char* kRoles[] = {"wq", "wk", "wv", "wo", "w_gate", "w_up", "w_down"};
+  for (int l = 0; l < n_layers; ++l) {
+    auto matrices = m.layers[l].matrices();
+    for (size_t i = 0; i < matrices.size(); ++i) convert(*matrices[i], kRoles[i], l);
   }
-  convert(m.output);
-  if (tied) {
-    m.embed = m.output;  // one copy serves both
+  if (tied) {  // one matrix serves both, typed as the output (as llama.cpp types a tied embedding)
+    convert(m.output, "output", 0);
+    m.embed = m.output;
   } else {
-    convert(m.embed);
+    convert(m.output, "output", 0);
+    convert(m.embed, "embed", 0);
   }
   // Mappings nothing points into any more can go.
   bool mapped_left = false;
@@ -316,6 +363,13 @@ void QuantizeModel(LlamaModel& m, DType type) {
   }
   mapped_left |= !m.embed.owned || !m.output.owned;
   if (!mapped_left) m.files.clear();
+}
+
+void QuantizeModel(LlamaModel& m, DType type) {
+  QuantRecipe recipe;
+  recipe.name = DTypeName(type);
+  recipe.base = type;
+  QuantizeModel(m, recipe);
 }
 
 // ---- Session ----------------------------------------------------------------------------------

@@ -57,8 +57,23 @@ LlamaModel LoadLlama(const std::string& path);
 // stored back in each weight's type (as PEFT's merge_and_unload does).
 void MergeLora(LlamaModel& model, const std::string& adapter_dir);
 
-// Converts every layer and output matrix to `type` (Q8_0: those whose rows are whole blocks) and
-// releases file mappings no longer needed.
+// The type each weight matrix gets when a model is quantized. "q8_0" (or "q8"), "q4_0", "q4_1",
+// "q5_0", "q5_1", "q4_k", "q5_k", "q6_k", "f16", "bf16": every layer, output and embedding matrix in
+// that type. "q4_k_m" and "q5_k_m": llama.cpp's mixes (the output matrix in Q6_K, and attn_v and
+// ffn_down in Q6_K for the layers its use_more_bits rule picks). A matrix whose rows are not whole
+// blocks takes llama.cpp's fallback (Q4_K -> Q5_0, Q5_K -> Q5_1, Q6_K -> Q8_0, then F16).
+struct QuantRecipe {
+  std::string name;
+  DType base = DType::kQ8_0;
+  bool mixed = false;  // the _m mixes
+  // The type for a matrix; `role` is "output", "embed", "wq".. "w_down", for layer `layer` of `n_layers`.
+  DType TypeFor(const std::string& role, int layer, int n_layers, int64_t cols) const;
+};
+QuantRecipe ParseQuantRecipe(const std::string& name);
+
+// Converts every layer, output and embedding matrix as `recipe` says and releases file mappings no
+// longer needed.
+void QuantizeModel(LlamaModel& model, const QuantRecipe& recipe);
 void QuantizeModel(LlamaModel& model, DType type);
 
 struct SessionOptions {

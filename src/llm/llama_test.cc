@@ -328,6 +328,74 @@ TEST(Llama, QuantizedQ8MatchesReferenceOnQuantizedWeightsAndGgufQ8) {
   EXPECT_LT(diff, 1e-4);
 }
 
+// Every matrix rounded through the type `recipe` gives it, as QuantizeModel stores it.
+RandomLlama RoundThrough(RandomLlama m, const QuantRecipe& recipe) {
+  const std::pair<const char*, const char*> roles[] = {{"q_proj", "wq"},   {"k_proj", "wk"},    {"v_proj", "wv"},
+                                                      {"o_proj", "wo"},   {"gate_proj", "w_gate"},
+                                                      {"up_proj", "w_up"}, {"down_proj", "w_down"}};
+  for (auto& [name, t] : m.tensors) {
+    if (t.shape.size() != 2) continue;
+    std::string role = name == "lm_head.weight" ? "output" : "embed";
+    int layer = 0;
+    for (const auto& [module, r] : roles) {
+      if (name.find(module) != std::string::npos) {
+        role = r;
+        layer = std::stoi(name.substr(std::string("model.layers.").size()));
+      }
+    }
+    const DType type = recipe.TypeFor(role, layer, m.spec.n_layers, t.shape[1]);
+    std::vector<uint8_t> row(RowBytes(type, t.shape[1]));
+    Matrix one{type, 1, t.shape[1], row.data(), nullptr};
+    for (int64_t r = 0; r < t.shape[0]; ++r) {
+      FloatToRow(t.values.data() + r * t.shape[1], t.shape[1], type, row.data());
+      RowToFloat(one, 0, t.values.data() + r * t.shape[1]);
+    }
+  }
+  return m;
+}
+
+TEST(Llama, KQuantMixesFollowLlamaCppAndMatchTheReferenceOnTheirWeights) {
+  testing::ScratchDir dir;
+  RandomLlamaSpec spec;
+  spec.dim = 256;
+  spec.hidden_dim = 512;
+  spec.n_layers = 8;
+  spec.n_heads = 4;
+  spec.n_kv_heads = 2;
+  spec.dtype = DType::kBF16;
+  RandomLlama rm = testing::MakeRandomLlama(spec);
+  testing::WriteHuggingFace(rm, dir / "hf");
+  for (const char* name : {"q4_k_m", "q5_k_m", "q4_0", "q6_k"}) {
+    const QuantRecipe recipe = ParseQuantRecipe(name);
+    auto model = LoadLlama(dir / "hf");
+    QuantizeModel(model, recipe);
+    if (recipe.mixed) {
+      // use_more_bits for 8 layers: 0, 3, 6 and 7 get Q6_K for attn_v and ffn_down.
+      for (int l = 0; l < 8; ++l) {
+        const DType want = l == 0 || l == 3 || l == 6 || l == 7 ? DType::kQ6_K : recipe.base;
+        EXPECT_EQ(model.layers[l].wv.dtype, want) << name << " layer " << l;
+        EXPECT_EQ(model.layers[l].w_down.dtype, want) << name << " layer " << l;
+        EXPECT_EQ(model.layers[l].wq.dtype, recipe.base);
+      }
+      EXPECT_EQ(model.output.dtype, DType::kQ6_K);
+    }
+    const auto tokens = Prompt(20, spec.vocab_size, 4);
+    const auto want = ReferenceLogits(RoundThrough(rm, recipe), tokens);
+    LlamaSession s(model, 24, 2);
+    const double err = MaxError(s.ForwardAll(tokens), want, spec.vocab_size);
+    double scale = 0;
+    for (const auto& row : want) {
+      for (double v : row) scale = std::max(scale, std::fabs(v));
+    }
+    std::printf("%s: max |logit - reference on the same quantized weights| = %.3g (largest logit %.3g)\n", name, err,
+                scale);
+    // What remains is the activations' 8-bit rounding in the integer dot products (one scale per
+    // 256 values for the k-quants, as llama.cpp's Q8_K).
+    EXPECT_LT(err, 0.02 * scale) << name;
+  }
+  EXPECT_THROW(ParseQuantRecipe("q3_k"), Error);
+}
+
 TEST(Llama, LoraAdapterMergesAsTheDenseUpdate) {
   for (DType type : {DType::kF32, DType::kBF16}) {
     testing::ScratchDir dir;

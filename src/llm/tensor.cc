@@ -3,6 +3,7 @@
 #include <cmath>
 #include <cstring>
 
+#include "llm/quants.h"
 #include "util/error.h"
 
 namespace sweinfer::llm {
@@ -13,18 +14,21 @@ std::string DTypeName(DType type) {
     case DType::kF16: return "F16";
     case DType::kBF16: return "BF16";
     case DType::kQ8_0: return "Q8_0";
+    case DType::kQ4_0: return "Q4_0";
+    case DType::kQ4_1: return "Q4_1";
+    case DType::kQ5_0: return "Q5_0";
+    case DType::kQ5_1: return "Q5_1";
+    case DType::kQ4_K: return "Q4_K";
+    case DType::kQ5_K: return "Q5_K";
+    case DType::kQ6_K: return "Q6_K";
+    case DType::kQ8_1: return "Q8_1";
+    case DType::kQ8_K: return "Q8_K";
   }
   return "?";
 }
 
 size_t RowBytes(DType type, int64_t cols) {
-  switch (type) {
-    case DType::kF32: return 4 * static_cast<size_t>(cols);
-    case DType::kF16:
-    case DType::kBF16: return 2 * static_cast<size_t>(cols);
-    case DType::kQ8_0: return static_cast<size_t>(cols / 32) * 34;
-  }
-  return 0;
+  return static_cast<size_t>(cols / BlockValues(type)) * BlockBytes(type);
 }
 
 float HalfToFloat(uint16_t h) {
@@ -100,15 +104,7 @@ void RowToFloat(const Matrix& m, int64_t r, float* out) {
         out[i] = m.dtype == DType::kF16 ? HalfToFloat(h) : BFloat16ToFloat(h);
       }
       break;
-    case DType::kQ8_0:
-      for (int64_t b = 0; b < m.cols / 32; ++b) {
-        const uint8_t* block = p + 34 * b;
-        uint16_t scale;
-        std::memcpy(&scale, block, 2);
-        const float d = HalfToFloat(scale);
-        for (int i = 0; i < 32; ++i) out[32 * b + i] = d * static_cast<float>(static_cast<int8_t>(block[2 + i]));
-      }
-      break;
+    default: DequantizeRow(m.dtype, p, m.cols, out); break;
   }
 }
 
@@ -122,19 +118,7 @@ void FloatToRow(const float* in, int64_t cols, DType type, uint8_t* out) {
         std::memcpy(out + 2 * i, &h, 2);
       }
       break;
-    case DType::kQ8_0:
-      if (cols % 32) throw Error("Q8_0 needs rows of a multiple of 32 values, not " + std::to_string(cols));
-      for (int64_t b = 0; b < cols / 32; ++b) {
-        const float* x = in + 32 * b;
-        float amax = 0;
-        for (int i = 0; i < 32; ++i) amax = std::max(amax, std::fabs(x[i]));
-        const float d = amax / 127.0f, id = d != 0 ? 1.0f / d : 0.0f;
-        uint8_t* block = out + 34 * b;
-        const uint16_t scale = FloatToHalf(d);
-        std::memcpy(block, &scale, 2);
-        for (int i = 0; i < 32; ++i) block[2 + i] = static_cast<uint8_t>(static_cast<int8_t>(std::lround(x[i] * id)));
-      }
-      break;
+    default: QuantizeRow(type, in, cols, out); break;
   }
 }
 

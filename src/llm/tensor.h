@@ -1,7 +1,8 @@
 // Weight matrices in the type they are stored in. A Matrix is a row-major view (rows x cols) of
-// F32, F16, BF16 or Q8_0 data (GGML's Q8_0: blocks of 32 int8 values with an f16 scale, 34 bytes)
-// that either points into a memory-mapped model file or owns its bytes (after a LoRA merge or
-// --quantize q8). Kernels read these types directly; nothing is widened to f32 at load.
+// F32, F16, BF16 or one of GGML's block-quantized types (llm/quants.h: Q8_0, Q4_0, Q4_1, Q5_0,
+// Q5_1, Q4_K, Q5_K, Q6_K) that either points into a memory-mapped model file or owns its bytes
+// (after a LoRA merge or --quantize). Kernels read these types directly; nothing is widened to f32
+// at load.
 #pragma once
 
 #include <cstdint>
@@ -11,10 +12,13 @@
 
 namespace sweinfer::llm {
 
-enum class DType : uint8_t { kF32, kF16, kBF16, kQ8_0 };
+enum class DType : uint8_t {
+  kF32, kF16, kBF16, kQ8_0, kQ4_0, kQ4_1, kQ5_0, kQ5_1, kQ4_K, kQ5_K, kQ6_K,
+  kQ8_1, kQ8_K,  // activation formats of the quantized dot products, never weights
+};
 
 std::string DTypeName(DType type);
-// Bytes of `cols` values of `type` (Q8_0: cols must be a multiple of 32).
+// Bytes of `cols` values of `type` (block types: cols must be a whole number of blocks).
 size_t RowBytes(DType type, int64_t cols);
 
 float HalfToFloat(uint16_t h);
@@ -35,7 +39,7 @@ struct Matrix {
 
 // Row r of `m` as floats (out holds m.cols values).
 void RowToFloat(const Matrix& m, int64_t r, float* out);
-// Encodes `cols` floats as one row of `type` (Q8_0 as llama.cpp's quantize_row_q8_0).
+// Encodes `cols` floats as one row of `type` (block types with llama.cpp's reference quantizers).
 void FloatToRow(const float* in, int64_t cols, DType type, uint8_t* out);
 // A copy of `m` converted to `type`, owning its bytes.
 Matrix ConvertMatrix(const Matrix& m, DType type);

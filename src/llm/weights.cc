@@ -8,6 +8,7 @@
 #include <cstring>
 
 #include "dataset/jsonl.h"
+#include "llm/quants.h"
 #include "util/error.h"
 
 namespace sweinfer::llm {
@@ -201,12 +202,20 @@ GgufFile ReadGguf(std::string_view bytes, const std::string& name) {
     switch (info.type) {
       case 0: t.dtype = DType::kF32; break;
       case 1: t.dtype = DType::kF16; break;
+      case 2: t.dtype = DType::kQ4_0; break;
+      case 3: t.dtype = DType::kQ4_1; break;
+      case 6: t.dtype = DType::kQ5_0; break;
+      case 7: t.dtype = DType::kQ5_1; break;
+      case 8: t.dtype = DType::kQ8_0; break;
+      case 12: t.dtype = DType::kQ4_K; break;
+      case 13: t.dtype = DType::kQ5_K; break;
+      case 14: t.dtype = DType::kQ6_K; break;
       case 30: t.dtype = DType::kBF16; break;
-      case 8:
-        if (t.shape.empty() || t.shape.back() % 32) throw Error(where + ": Q8_0 rows need a multiple of 32 values");
-        t.dtype = DType::kQ8_0;
-        break;
       default: throw Error(where + ": unsupported GGUF tensor type " + std::to_string(info.type));
+    }
+    if (IsBlockQuantized(t.dtype) && (t.shape.empty() || t.shape.back() % BlockValues(t.dtype))) {
+      throw Error(where + ": " + DTypeName(t.dtype) + " rows need a multiple of " + std::to_string(BlockValues(t.dtype)) +
+                  " values");
     }
     const uint64_t size = RowBytes(t.dtype, n);
     if (info.offset > bytes.size() || data_start > bytes.size() - info.offset || size > bytes.size() - data_start - info.offset) {

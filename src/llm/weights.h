@@ -50,7 +50,8 @@ struct GgufFile {
   std::map<std::string, TensorView> tensors;
 };
 
-// GGUF types read: F32 (0), F16 (1), Q8_0 (8), BF16 (30).
+// GGUF types read: F32 (0), F16 (1), Q4_0 (2), Q4_1 (3), Q5_0 (6), Q5_1 (7), Q8_0 (8), Q4_K (12),
+// Q5_K (13), Q6_K (14), BF16 (30).
 GgufFile ReadGguf(std::string_view bytes, const std::string& name);
 
 }  // namespace sweinfer::llm

@@ -186,8 +186,7 @@ llm::LlamaModel LoadModel(const RunLlamaOptions& o) {
   llm::LlamaModel model = llm::LoadLlama(o.model_name_or_path);
   if (o.peft_path) llm::MergeLora(model, *o.peft_path);
   if (o.quantize) {
-    if (*o.quantize != "q8") throw Error("--quantize takes q8");
-    llm::QuantizeModel(model, llm::DType::kQ8_0);
+    llm::QuantizeModel(model, llm::ParseQuantRecipe(*o.quantize));
   }
   return model;
 }

@@ -29,7 +29,7 @@ struct RunLlamaOptions {
   int threads = 0;
   uint64_t seed = 42;
   std::string tokenizer_path;  // default: the model directory (tokenizer.model or tokenizer.json)
-  std::optional<std::string> quantize;  // "q8": weights converted to Q8_0 at load
+  std::optional<std::string> quantize;  // "q8", "q4_k", "q4_k_m", ... (llm::ParseQuantRecipe): converted at load
   int prefill_chunk = 64;
   // "prompt-lookup" (drafts copied from the context, verified in batches; the same tokens as plain
   // greedy decoding) or "none"; unset: prompt-lookup at temperature 0. Needs temperature 0.
