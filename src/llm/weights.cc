@@ -9,6 +9,7 @@
 
 #include "dataset/jsonl.h"
 #include "llm/quants.h"
+#include "torch/checkpoint.h"
 #include "util/error.h"
 
 namespace sweinfer::llm {
@@ -59,6 +60,7 @@ Matrix TensorView::AsMatrix(const std::string& name) const {
   m.rows = shape.size() == 2 ? shape[0] : 1;
   m.cols = shape.back();
   m.data = data;
+  m.owned = owned;
   return m;
 }
 
@@ -226,6 +228,19 @@ GgufFile ReadGguf(std::string_view bytes, const std::string& name) {
     f.tensors[info.name] = std::move(t);
   }
   return f;
+}
+
+std::map<std::string, TensorView> ReadTorchWeights(std::string_view bytes, const std::string& name) {
+  std::map<std::string, TensorView> out;
+  for (auto& [tensor_name, stored] : torch::ReadCheckpoint(bytes, name).tensors) {
+    TensorView t;
+    t.dtype = stored.scalar_type == "float32" ? DType::kF32 : stored.scalar_type == "float16" ? DType::kF16 : DType::kBF16;
+    t.shape = stored.shape;
+    t.data = reinterpret_cast<const uint8_t*>(stored.bytes.data());
+    t.size = stored.bytes.size();
+    out[tensor_name] = std::move(t);
+  }
+  return out;
 }
 
 }  // namespace sweinfer::llm

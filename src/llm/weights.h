@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -20,6 +21,7 @@ struct TensorView {
   std::vector<int64_t> shape;  // outermost first (rows, columns for a matrix)
   const uint8_t* data = nullptr;
   size_t size = 0;  // bytes
+  std::shared_ptr<const std::vector<uint8_t>> owned;  // set when `data` is not in a mapped file
 
   int64_t elements() const;
   // The tensor as a rows x cols matrix (a vector is one row); `name` is for errors.
@@ -41,6 +43,9 @@ class MappedFile {
 
 // The tensors of one safetensors file held in `bytes` (views into it).
 std::map<std::string, TensorView> ReadSafetensors(std::string_view bytes, const std::string& name);
+// The float tensors of a torch.save file (pytorch_model.bin, adapter_model.bin, consolidated.00.pth)
+// held in `bytes`, read without executing anything (torch/checkpoint.h); views into it.
+std::map<std::string, TensorView> ReadTorchWeights(std::string_view bytes, const std::string& name);
 
 struct GgufFile {
   std::map<std::string, std::string> strings;
