@@ -16,46 +16,6 @@ namespace fs = std::filesystem;
 
 namespace {
 
-std::string Env(const char* name) {
-  const char* v = std::getenv(name);
-  return v ? v : "";
-}
-
-std::string CacheFolderName(const std::string& repo_id) {
-  std::string out = "datasets--";
-  for (char c : repo_id) {
-    if (c == '/') {
-      out += "--";
-    } else {
-      out += c;
-    }
-  }
-  return out;
-}
-
-std::string ReadSmallFile(const fs::path& path) {
-  std::ifstream in(path);
-  std::string s;
-  std::getline(in, s);
-  return s;
-}
-
-void WriteSmallFile(const fs::path& path, const std::string& content) {
-  fs::create_directories(path.parent_path());
-  std::string temporary = path.string() + ".tmp";
-  {
-    std::ofstream out(temporary, std::ios::binary | std::ios::trunc);
-    out << content;
-  }
-  fs::rename(temporary, path);
-}
-
-std::string CleanEtag(std::string etag) {
-  if (etag.rfind("W/", 0) == 0) etag = etag.substr(2);
-  if (etag.size() >= 2 && etag.front() == '"' && etag.back() == '"') etag = etag.substr(1, etag.size() - 2);
-  return etag;
-}
-
 bool IsParquet(const std::string& path) {
   return path.size() > 8 && path.compare(path.size() - 8, 8, ".parquet") == 0;
 }
@@ -136,94 +96,16 @@ std::string PushDatasetToHub(const std::string& repo_id, const std::map<std::str
   return answer.value("commitUrl", endpoint + "/datasets/" + repo_id);
 }
 
-HubOptions HubOptionsFromEnvironment() {
-  HubOptions o;
-  o.endpoint = Env("HF_ENDPOINT").empty() ? "https://huggingface.co" : Env("HF_ENDPOINT");
-  if (!Env("HF_HUB_CACHE").empty()) {
-    o.hub_cache = Env("HF_HUB_CACHE");
-  } else if (!Env("HF_HOME").empty()) {
-    o.hub_cache = Env("HF_HOME") + "/hub";
-  } else {
-    std::string base = Env("XDG_CACHE_HOME").empty() ? Env("HOME") + "/.cache" : Env("XDG_CACHE_HOME");
-    o.hub_cache = base + "/huggingface/hub";
-  }
-  o.token = !Env("HF_TOKEN").empty() ? Env("HF_TOKEN") : Env("HUGGING_FACE_HUB_TOKEN");
-  std::string offline = Env("HF_HUB_OFFLINE");
-  o.offline = offline == "1" || offline == "true" || offline == "TRUE" || offline == "yes";
-  return o;
-}
-
-bool LooksLikeHubName(const std::string& s) {
-  std::error_code ec;
-  if (fs::exists(s, ec)) return false;
-  size_t slash = s.find('/');
-  if (slash == std::string::npos || slash == 0 || slash + 1 == s.size()) return false;
-  if (s.find('/', slash + 1) != std::string::npos || s[0] == '.' || s[0] == '~') return false;
-  return s.find(".json") == std::string::npos && s.find(".parquet") == std::string::npos;
-}
-
 std::string FetchHubDataset(const std::string& repo_id, const HubOptions& o) {
-  const fs::path root = fs::path(o.hub_cache) / CacheFolderName(repo_id);
-  const fs::path ref_file = root / "refs" / o.revision;
-  if (o.offline) {
-    std::string commit = fs::exists(ref_file) ? ReadSmallFile(ref_file) : o.revision;
-    fs::path snapshot = root / "snapshots" / commit;
-    if (!fs::is_directory(snapshot)) {
-      throw Error("dataset " + repo_id + " is not in the cache at " + root.string() +
-                  " and HF_HUB_OFFLINE=1 forbids downloading it");
-    }
-    return snapshot.string();
-  }
-  const std::string endpoint = TrimmedEndpoint(o);
-  std::vector<std::string> headers;
-  if (!o.token.empty()) headers.push_back("Authorization: Bearer " + o.token);
-  http::Client client;
-  http::Request info_request{"GET", endpoint + "/api/datasets/" + repo_id + "/revision/" + o.revision, headers, "", 60};
-  http::Response info = client.Send(info_request);
-  if (info.status != 200) throw Error(HttpProblem(info, "dataset " + repo_id, o));
-  Record meta = ParseRecord(info.body, "hub answer for " + repo_id);
-  if (!meta.contains("sha") || !meta["sha"].is_string()) throw Error("hub answer for " + repo_id + " has no commit sha");
-  std::string commit = meta["sha"].get<std::string>();
+  hub::Hub hub(o);
+  if (o.offline) return hub.CachedSnapshot(repo_id, hub::RepoType::kDataset);
+  const hub::RepoInfo info = hub.Info(repo_id, hub::RepoType::kDataset);
   std::vector<std::string> files;
-  if (meta.contains("siblings") && meta["siblings"].is_array()) {
-    for (const auto& s : meta["siblings"]) {
-      if (s.contains("rfilename") && s["rfilename"].is_string() && IsParquet(s["rfilename"].get<std::string>())) {
-        files.push_back(s["rfilename"].get<std::string>());
-      }
-    }
+  for (const auto& f : info.files) {
+    if (IsParquet(f)) files.push_back(f);
   }
   if (files.empty()) throw Error("dataset " + repo_id + " has no parquet files at revision " + o.revision);
-  const fs::path snapshot = root / "snapshots" / commit;
-  for (const auto& file : files) {
-    if (file.find("..") != std::string::npos || file[0] == '/') throw Error("hub listed a bad file name: " + file);
-    fs::path target = snapshot / file;
-    if (fs::exists(target)) continue;  // cached
-    http::Request get{"GET", endpoint + "/datasets/" + repo_id + "/resolve/" + commit + "/" + file, headers, "", 3600};
-    http::Response r = client.Send(get);
-    if (r.status != 200) throw Error(HttpProblem(r, "download of " + repo_id + "/" + file, o));
-    std::string length = r.Header("content-length");
-    if (!length.empty() && std::stoull(length) != r.body.size()) {
-      throw Error("download of " + repo_id + "/" + file + " was truncated (" + std::to_string(r.body.size()) + " of " +
-                  length + " bytes)");
-    }
-    std::string etag = CleanEtag(!r.Header("x-linked-etag").empty() ? r.Header("x-linked-etag") : r.Header("etag"));
-    if (etag.empty()) etag = std::to_string(std::hash<std::string>{}(r.body));
-    fs::path blob = root / "blobs" / etag;
-    fs::create_directories(blob.parent_path());
-    if (!fs::exists(blob)) {
-      std::string incomplete = blob.string() + ".incomplete";
-      {
-        std::ofstream out(incomplete, std::ios::binary | std::ios::trunc);
-        out << r.body;
-        if (!out) throw Error("cannot write " + incomplete);
-      }
-      fs::rename(incomplete, blob);
-    }
-    fs::create_directories(target.parent_path());
-    fs::create_symlink(fs::relative(blob, target.parent_path()), target);
-  }
-  WriteSmallFile(ref_file, commit);
-  return snapshot.string();
+  return hub.Fetch(repo_id, hub::RepoType::kDataset, info, files);
 }
 
 }  // namespace sweinfer::dataset

@@ -1,8 +1,6 @@
-// Datasets from the Hugging Face hub by name (`owner/name`): the parquet files of a revision,
-// downloaded over HTTPS from $HF_ENDPOINT (default https://huggingface.co) with $HF_TOKEN when set,
-// into the huggingface_hub cache layout under $HF_HOME/hub (datasets--owner--name/{blobs,snapshots,refs}),
-// so files already cached by Python tools are reused and vice versa. HF_HUB_OFFLINE=1 uses the
-// cache only. Returns the snapshot directory, which Dataset::Open reads like any local folder.
+// Datasets on the Hugging Face hub by name (`owner/name`): the parquet files of a revision fetched
+// through the hub client (hub/hub.h: cache layout, resumable and verified downloads) and read like
+// any local folder; and pushing splits as parquet to a dataset repository.
 #pragma once
 
 #include <map>
@@ -10,20 +8,14 @@
 #include <vector>
 
 #include "dataset/jsonl.h"
+#include "hub/hub.h"
 
 namespace sweinfer::dataset {
 
-struct HubOptions {
-  std::string endpoint;   // default: $HF_ENDPOINT or https://huggingface.co
-  std::string hub_cache;  // default: $HF_HUB_CACHE, else $HF_HOME/hub, else ~/.cache/huggingface/hub
-  std::string token;      // default: $HF_TOKEN
-  bool offline = false;   // default: HF_HUB_OFFLINE=1
-  std::string revision = "main";
-};
-
-HubOptions HubOptionsFromEnvironment();
+using HubOptions = hub::Options;
+inline HubOptions HubOptionsFromEnvironment() { return hub::OptionsFromEnvironment(); }
 // Whether a dataset argument names a hub dataset rather than a local path.
-bool LooksLikeHubName(const std::string& name_or_path);
+inline bool LooksLikeHubName(const std::string& name_or_path) { return hub::LooksLikeRepoId(name_or_path); }
 // Uploads splits as data/{split}-00000-of-00001.parquet to the dataset repository `repo_id`
 // through the hub's HTTP API (creating the repository when needed), in one commit. Needs a token.
 // Returns the commit URL the hub reports.

@@ -29,8 +29,8 @@ class FakeHub {
     server_.Get("/api/datasets/owner/missing/revision/main",
                 [](const httplib::Request&, httplib::Response& res) { res.status = 404; });
     server_.Get(R"(/datasets/owner/bench/resolve/([0-9a-f]+)/data/test-00000-of-00001.parquet)",
-                [this](const httplib::Request&, httplib::Response& res) {
-                  ++downloads_;
+                [this](const httplib::Request& req, httplib::Response& res) {
+                  if (req.method == "GET") ++downloads_;
                   res.set_header("X-Linked-Etag", "\"5ca1ab1e\"");
                   res.set_content(parquet_, "application/octet-stream");
                 });

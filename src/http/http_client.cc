@@ -40,6 +40,18 @@ size_t OnHeader(char* data, size_t size, size_t count, void* user) {
   return size * count;
 }
 
+struct StreamTarget {
+  CURL* curl;
+  const std::function<bool(long, std::string_view)>* on_body;
+};
+
+size_t OnBodyStream(char* data, size_t size, size_t count, void* user) {
+  auto* target = static_cast<StreamTarget*>(user);
+  long status = 0;
+  curl_easy_getinfo(target->curl, CURLINFO_RESPONSE_CODE, &status);
+  return (*target->on_body)(status, std::string_view(data, size * count)) ? size * count : 0;
+}
+
 void Configure(void* handle, const Request& request, Response& response, void* header_list) {
   CURL* curl = static_cast<CURL*>(handle);
   curl_easy_setopt(curl, CURLOPT_URL, request.url.c_str());
@@ -56,7 +68,13 @@ void Configure(void* handle, const Request& request, Response& response, void* h
   curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, OnHeader);
   curl_easy_setopt(curl, CURLOPT_HEADERDATA, &response.headers);
   curl_easy_setopt(curl, CURLOPT_HTTP_VERSION, CURL_HTTP_VERSION_2TLS);  // HTTP/2 where offered
-  if (request.method != "GET") {
+  if (request.low_speed_bytes > 0) {
+    curl_easy_setopt(curl, CURLOPT_LOW_SPEED_LIMIT, request.low_speed_bytes);
+    curl_easy_setopt(curl, CURLOPT_LOW_SPEED_TIME, 30L);
+  }
+  if (request.method == "HEAD") {
+    curl_easy_setopt(curl, CURLOPT_NOBODY, 1L);
+  } else if (request.method != "GET") {
     curl_easy_setopt(curl, CURLOPT_CUSTOMREQUEST, request.method.c_str());
     curl_easy_setopt(curl, CURLOPT_POSTFIELDS, request.body.data());
     curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(request.body.size()));
@@ -80,6 +98,12 @@ Response Client::Send(const Request& request) {
   curl_slist* headers = nullptr;
   for (const auto& h : request.headers) headers = curl_slist_append(headers, h.c_str());
   detail::Configure(curl, request, response, headers);
+  detail::StreamTarget target{curl, &request.on_body};
+  if (request.on_body) {
+    curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, detail::OnBodyStream);
+    curl_easy_setopt(curl, CURLOPT_WRITEDATA, &target);
+    curl_easy_setopt(curl, CURLOPT_ACCEPT_ENCODING, nullptr);  // bytes as stored, so ranges line up
+  }
   CURLcode rc = curl_easy_perform(curl);
   curl_slist_free_all(headers);
   if (rc != CURLE_OK) {

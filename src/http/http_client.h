@@ -3,9 +3,11 @@
 // A client may be used from one thread at a time; make one per thread.
 #pragma once
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace sweinfer::http {
@@ -27,6 +29,12 @@ struct Request {
   std::string body;
   long timeout_seconds = 300;
   bool follow_redirects = true;
+  // When set, the body goes here in chunks as it arrives (with the status of the response it
+  // belongs to) instead of into Response::body; returning false aborts the transfer.
+  std::function<bool(long status, std::string_view chunk)> on_body = nullptr;
+  // Abort when fewer than this many bytes per second arrive for 30 s (0: no such limit), so that a
+  // stalled download fails and can resume instead of waiting out timeout_seconds.
+  long low_speed_bytes = 0;
 };
 
 class Client {
