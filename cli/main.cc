@@ -161,6 +161,7 @@ int main(int argc, char** argv) {
   std::string prompt_style = "style-3", file_source = "oracle";
   std::optional<std::string> repos_dir;
   auto* make = app.add_subcommand("make-dataset", "Build SWE-bench prompts (create_text_dataset)");
+  make->alias("make_dataset");  // the reference's module name works too
   make->add_option("--dataset_name_or_path", md.dataset_name_or_path, "Dataset file or directory")->required();
   make->add_option("--splits", md.splits, "Splits to build")->expected(1, -1);
   make->add_option("--validation_ratio", md.validation_ratio, "Share of train kept for validation");
@@ -256,6 +257,7 @@ int main(int argc, char** argv) {
   std::optional<std::string> ev_file;
   int ev_k = 20;
   auto* eval = app.add_subcommand("eval-retrieval", "Recall of retrieved files (eval_retrieval)");
+  eval->alias("eval_retrieval");  // the reference's module name works too
   eval->add_option("--dataset_name_or_path", ev_dataset, "Text dataset (or the instances, with --retrieval_file)")->required();
   eval->add_option("--split", ev_split);
   eval->add_option("--retrieval_file", ev_file, "Compute recall straight from these hits");
@@ -264,6 +266,7 @@ int main(int argc, char** argv) {
   // run-api
   pipelines::RunApiOptions ra;
   auto* run_api = app.add_subcommand("run-api", "Completions from API providers (run_api)");
+  run_api->alias("run_api");  // the reference's module name works too
   run_api->add_option("--dataset_name_or_path", ra.dataset_name_or_path, "Text dataset (make-dataset output)")->required();
   run_api->add_option("--split", ra.split);
   run_api->add_flag("--include_images", ra.include_images, "Send the issue's images (image_assets) as image parts");
@@ -296,6 +299,7 @@ int main(int argc, char** argv) {
   pipelines::RunLiveOptions rl;
   std::string rl_readmes = "false", rl_comments = "false";
   auto* run_live = app.add_subcommand("run-live", "Patches for open GitHub issues (run_live)");
+  run_live->alias("run_live");  // the reference's module name works too
   run_live->add_option("--model_name", rl.model_name)->required();
   run_live->add_option("--issue_url", rl.issue_urls)->required()->expected(1, -1);
   run_live->add_option("--base_commit", rl.base_commits)->expected(1, -1);
@@ -320,8 +324,12 @@ int main(int argc, char** argv) {
   // run-llama
   pipelines::RunLlamaOptions rm;
   auto* run_llama = app.add_subcommand("run-llama", "In-process Llama inference (run_llama)");
-  run_llama->add_option("--model_name_or_path", rm.model_name_or_path, "HF model directory or .gguf file")->required();
-  run_llama->add_option("--peft_path", rm.peft_path, "PEFT LoRA adapter directory");
+  run_llama->alias("run_llama");  // the reference's module name works too
+  run_llama->add_option("--model_name_or_path", rm.model_name_or_path,
+                        "hub model (owner/name), HF directory (safetensors or .bin), Meta checkpoint directory, or .gguf file")
+      ->required();
+  run_llama->add_option("--peft_path", rm.peft_path, "PEFT LoRA adapter: hub name (owner/name) or directory");
+  run_llama->add_option("--revision", rm.revision, "revision of hub models (default main)");
   run_llama->add_option("--dataset_path", rm.dataset_path)->required();
   run_llama->add_option("--split", rm.split);
   run_llama->add_option("--output_dir", rm.output_dir)->required();

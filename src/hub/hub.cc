@@ -366,4 +366,18 @@ std::string FetchModel(const std::string& repo_id, const Options& o) {
   return hub.Fetch(repo_id, RepoType::kModel, info, wanted);
 }
 
+std::string FetchTokenizer(const std::string& repo_id, const Options& o) {
+  Hub hub(o);
+  if (o.offline) return hub.CachedSnapshot(repo_id, RepoType::kModel);
+  const RepoInfo info = hub.Info(repo_id, RepoType::kModel);
+  std::vector<std::string> wanted;
+  for (const auto& f : info.files) {
+    if (f == "tokenizer.json" || f == "tokenizer.model" || f == "tokenizer_config.json" || f == "special_tokens_map.json" ||
+        f == "config.json") {
+      wanted.push_back(f);
+    }
+  }
+  return hub.Fetch(repo_id, RepoType::kModel, info, wanted);
+}
+
 }  // namespace sweinfer::hub

@@ -61,5 +61,7 @@ class Hub {
 // files, and the weights (the files a safetensors index names, else *.safetensors, else the torch
 // .bin files likewise, else Meta's params.json + consolidated.NN.pth).
 std::string FetchModel(const std::string& repo_id, const Options& options);
+// Only the tokenizer files of a model repository (tokenizer.json / tokenizer.model and their configs).
+std::string FetchTokenizer(const std::string& repo_id, const Options& options);
 
 }  // namespace sweinfer::hub

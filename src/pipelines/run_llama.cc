@@ -4,6 +4,7 @@
 #include <charconv>
 #include <cmath>
 #include <filesystem>
+#include <fstream>
 #include <functional>
 #include <map>
 #include <random>
@@ -13,7 +14,9 @@
 #include "api/settings.h"
 #include "dataset/dataset.h"
 #include "http/concurrent_requests.h"
+#include "hub/hub.h"
 #include "llm/llama.h"
+#include "llm/memory.h"
 #include "llm/speculative.h"
 #include "patch/extract.h"
 #include "tokenizer/tokenizer.h"
@@ -182,13 +185,48 @@ llm::Speculation ChooseSpeculation(const RunLlamaOptions& o) {
   return llm::Speculation::kPromptLookup;
 }
 
-llm::LlamaModel LoadModel(const RunLlamaOptions& o) {
-  llm::LlamaModel model = llm::LoadLlama(o.model_name_or_path);
-  if (o.peft_path) llm::MergeLora(model, *o.peft_path);
-  if (o.quantize) {
-    llm::QuantizeModel(model, llm::ParseQuantRecipe(*o.quantize));
+// The options with hub repositories (owner/name) replaced by their snapshots in the hub cache.
+RunLlamaOptions ResolveHubNames(const RunLlamaOptions& o) {
+  RunLlamaOptions local = o;
+  hub::Options h = hub::OptionsFromEnvironment();
+  h.revision = o.revision;
+  h.quiet = o.quiet;
+  if (o.backend == "cpu" && hub::LooksLikeRepoId(o.model_name_or_path)) {
+    local.model_name_or_path = hub::FetchModel(o.model_name_or_path, h);
   }
-  return model;
+  if (o.backend == "cpu" && o.peft_path && hub::LooksLikeRepoId(*o.peft_path)) {
+    hub::Options adapter = h;
+    adapter.revision = "main";  // --revision names the base model's
+    local.peft_path = hub::FetchModel(*o.peft_path, adapter);
+  }
+  if (!o.tokenizer_path.empty() && hub::LooksLikeRepoId(o.tokenizer_path)) {
+    local.tokenizer_path = hub::FetchTokenizer(o.tokenizer_path, h);
+  }
+  return local;
+}
+
+// Available memory as the kernel estimates it (MemAvailable), in bytes; 0 when unknown.
+uint64_t AvailableMemory() {
+  std::ifstream in("/proc/meminfo");
+  std::string key;
+  uint64_t kb = 0;
+  std::string unit;
+  while (in >> key >> kb >> unit) {
+    if (key == "MemAvailable:") return kb * 1024;
+  }
+  return 0;
+}
+
+// The model as loaded (mapped, nothing read yet), checked against the memory it will need, then
+// merged with its adapter and quantized.
+void PrepareModel(llm::LlamaModel& model, const RunLlamaOptions& o, int longest_context) {
+  const std::optional<llm::QuantRecipe> recipe =
+      o.quantize ? std::optional<llm::QuantRecipe>(llm::ParseQuantRecipe(*o.quantize)) : std::nullopt;
+  const llm::MemoryNeeds needs = llm::EstimateMemory(model, recipe, longest_context);
+  const uint64_t available = AvailableMemory();
+  if (available > 0) llm::CheckFits(needs, available);
+  if (o.peft_path) llm::MergeLora(model, *o.peft_path);
+  if (recipe) llm::QuantizeModel(model, *recipe);
 }
 
 void GenerateInProcess(const RunLlamaOptions& o, const llm::LlamaModel& model, const std::vector<const Item*>& work,
@@ -306,10 +344,16 @@ void GenerateOnServer(const RunLlamaOptions& o, const std::vector<const Item*>& 
 std::string RunLlama(const RunLlamaOptions& o) {
   if (o.backend != "cpu" && o.backend != "server") throw Error("--backend takes cpu or server, not '" + o.backend + "'");
   // The model first: a bad model is reported before any dataset work.
+  const RunLlamaOptions local = ResolveHubNames(o);
   std::optional<llm::LlamaModel> model;
-  if (o.backend == "cpu") model = LoadModel(o);
-  const std::unique_ptr<tokenizer::Tokenizer> tok = LoadTokenizerIfAny(o);
+  if (o.backend == "cpu") model = llm::LoadLlama(local.model_name_or_path);
+  const std::unique_ptr<tokenizer::Tokenizer> tok = LoadTokenizerIfAny(local);
   const std::vector<Item> items = PrepareItems(o, tok.get());
+  if (model) {
+    int longest = 0;
+    for (const auto& item : items) longest = std::max(longest, static_cast<int>(item.ids.size()) + o.max_new_tokens + 1);
+    PrepareModel(*model, local, longest);
+  }
   fs::create_directories(o.output_dir);
   const std::string stem = RunLlamaOutputName(o);
   const std::set<std::string> done = DoneIds(o.output_dir, stem);

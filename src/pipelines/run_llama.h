@@ -16,8 +16,9 @@
 namespace sweinfer::pipelines {
 
 struct RunLlamaOptions {
-  std::string model_name_or_path;
-  std::optional<std::string> peft_path;
+  std::string model_name_or_path;  // a path, or a hub repository (owner/name) fetched into the hub cache
+  std::optional<std::string> peft_path;  // likewise
+  std::string revision = "main";  // of hub repositories
   std::string dataset_path;
   std::string split = "test";
   std::string output_dir;
