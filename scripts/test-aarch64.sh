@@ -22,14 +22,18 @@ if [ ! -f "$out/gtest-all.o" ]; then
   "$cxx" "${flags[@]}" -I "$gtest/include" -c "$gtest/src/gtest_main.cc" -o "$out/gtest_main.o"
 fi
 engine=(src/llm/cpu_kernels.cc src/llm/cpu_kernels_neon.cc src/llm/tensor.cc src/llm/weights.cc src/llm/llama.cc
-        src/llm/cpu_backend.cc src/llm/speculative.cc src/util/thread_pool.cc src/dataset/jsonl.cc)
+        src/llm/model_files.cc src/llm/quants.cc src/llm/cpu_backend.cc src/llm/speculative.cc
+        src/torch/checkpoint.cc src/torch/pickle.cc src/torch/zip_archive.cc src/util/thread_pool.cc src/dataset/jsonl.cc)
 objs=()
 for f in "${engine[@]}"; do
   o="$out/$(basename "${f%.cc}").o"
   # Rebuilt when the source or any header of the project changed since (headers are not tracked
   # one by one: a few seconds of recompiling beat a stale object).
   if [ ! -f "$o" ] || [ "$here/$f" -nt "$o" ] || [ -n "$(find "$here/src" -name '*.h' -newer "$o" -print -quit)" ]; then
-    "$cxx" "${flags[@]}" -c "$here/$f" -o "$o"
+    extra=()
+    # Quantization rounds the same on every CPU (as in CMakeLists.txt).
+    [ "$f" = src/llm/quants.cc ] && extra=(-ffp-contract=off)
+    "$cxx" "${flags[@]}" "${extra[@]}" -c "$here/$f" -o "$o"
   fi
   objs+=("$o")
 done

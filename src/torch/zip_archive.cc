@@ -1,7 +1,5 @@
 #include "torch/zip_archive.h"
 
-#include <zlib.h>
-
 #include <cstring>
 
 #include "util/error.h"
@@ -106,35 +104,11 @@ const ZipArchive::Entry* ZipArchive::Find(std::string_view name) const {
 std::string_view ZipArchive::Stored(const Entry& e) const {
   if (e.method != 0) {
     throw Error("'" + name_ + "', entry '" + e.name + "': compressed (method " + std::to_string(e.method) +
-                "); tensor data must be stored uncompressed, as torch.save writes it");
+                "); torch.save stores entries uncompressed: save the file again with torch.save");
   }
   return bytes_.substr(e.data_offset, e.size);
 }
 
-std::string ZipArchive::Read(const Entry& e) const {
-  const std::string where = "'" + name_ + "', entry '" + e.name + "'";
-  std::string out;
-  if (e.method == 0) {
-    out = std::string(Stored(e));
-  } else if (e.method == 8) {
-    if (e.size > (uint64_t{1} << 32)) throw Error(where + ": too large to inflate");
-    out.resize(e.size);
-    z_stream z{};
-    if (inflateInit2(&z, -MAX_WBITS) != Z_OK) throw Error(where + ": zlib failed to start");
-    z.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(bytes_.data() + e.data_offset));
-    z.avail_in = static_cast<uInt>(e.compressed_size);
-    z.next_out = reinterpret_cast<Bytef*>(out.data());
-    z.avail_out = static_cast<uInt>(out.size());
-    const int status = inflate(&z, Z_FINISH);
-    const uint64_t produced = z.total_out;
-    inflateEnd(&z);
-    if (status != Z_STREAM_END || produced != e.size) throw Error(where + ": corrupt deflate data");
-  } else {
-    throw Error(where + ": unsupported compression method " + std::to_string(e.method));
-  }
-  const uint32_t crc = static_cast<uint32_t>(crc32(0, reinterpret_cast<const Bytef*>(out.data()), static_cast<uInt>(out.size())));
-  if (crc != e.crc32) throw Error(where + ": CRC-32 mismatch (corrupt entry)");
-  return out;
-}
+std::string ZipArchive::Read(const Entry& e) const { return std::string(Stored(e)); }
 
 }  // namespace sweinfer::torch

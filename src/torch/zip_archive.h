@@ -1,9 +1,9 @@
 // A read-only view of a zip archive held in memory (a torch.save file is one): the central
-// directory, ZIP64 included, checked against the bytes before anything is handed out. Stored
-// entries are returned as views into the archive (so a mapped checkpoint's tensors stay in place);
-// deflated ones are inflated with zlib and checked against their CRC-32. Hand-written because the
-// Debian zip libraries do not expose where a stored entry's bytes lie, which in-place mapping needs.
-// Any inconsistency is an Error naming the archive and the entry.
+// directory, ZIP64 included, checked against the bytes before anything is handed out. Entries are
+// returned as views into the archive (so a mapped checkpoint's tensors stay in place); torch.save
+// stores every entry uncompressed, and a compressed entry is refused with a clear error.
+// Hand-written because the Debian zip libraries do not expose where a stored entry's bytes lie,
+// which in-place mapping needs. Any inconsistency is an Error naming the archive and the entry.
 #pragma once
 
 #include <cstdint>
@@ -30,7 +30,7 @@ class ZipArchive {
   const Entry* Find(std::string_view name) const;
   // The bytes of a stored entry, in place; an Error for a compressed one.
   std::string_view Stored(const Entry& entry) const;
-  // The entry's content, inflated when compressed (and CRC-checked).
+  // A copy of a stored entry's bytes.
   std::string Read(const Entry& entry) const;
   const std::string& name() const { return name_; }
 
