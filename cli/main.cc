@@ -13,6 +13,7 @@
 #include "patch/extract.h"
 #include "pipelines/check_patches.h"
 #include "pipelines/make_dataset.h"
+#include "pipelines/convert_model.h"
 #include "pipelines/report.h"
 #include "pipelines/retrieve.h"
 #include "pipelines/run_api.h"
@@ -390,6 +391,16 @@ int main(int argc, char** argv) {
   report->add_option("--title", rp.title);
   report->add_option("--num_workers", rp.num_workers);
 
+  // convert-model
+  pipelines::ConvertModelOptions cm;
+  auto* convert_model = app.add_subcommand("convert-model", "Write a model as a safetensors directory or a GGUF file llama.cpp loads");
+  convert_model->add_option("input", cm.input, "hub name, HF directory, Meta checkpoint directory or .gguf")->required();
+  convert_model->add_option("output", cm.output, "output directory (safetensors) or .gguf file")->required();
+  convert_model->add_option("--to", cm.to, "safetensors or gguf")->required();
+  convert_model->add_option("--type", cm.type, "safetensors: f32|f16|bf16; gguf: f16|bf16|q8_0|q4_k_m|q5_k_m|q4_k|q6_k|q4_0|...");
+  convert_model->add_option("--peft_path", cm.peft_path, "merge this PEFT LoRA adapter first (path or hub name)");
+  convert_model->add_option("--revision", cm.revision, "revision of hub models");
+
   auto args = NormalizeFlags(argc, argv);
   std::reverse(args.begin(), args.end());
   try {
@@ -408,6 +419,11 @@ int main(int argc, char** argv) {
       return pipelines::RunMakeDataset(md);
     }
     if (*extract) return ExtractDiffCommand(ed_jsonl, ed_field, ed_repair, ed_minimal);
+    if (*convert_model) {
+      cm.quiet = quiet;
+      pipelines::ConvertModel(cm);
+      return 0;
+    }
     if (*tokenize) {
       tk.quiet = quiet;
       std::string out = pipelines::RunTokenize(tk);
