@@ -357,7 +357,8 @@ int Speculate(const std::string& model_path, int n, int threads) {
 
 int main(int argc, char** argv) {
   if (argc < 3) {
-    std::fprintf(stderr, "usage: llama_bench write DIR [--layers N] | run DIR [--prompt N] [--decode N] [--threads 1,2] [--quantize q8]\n");
+    std::fprintf(stderr, "usage: llama_bench write DIR [--layers N] | run DIR [--prompt N] [--decode N] [--threads 1,2] [--quantize q8] | "
+                         "greedy MODEL IDS_FILE [--decode N] [--threads T]\n");
     return 2;
   }
   const std::string mode = argv[1];
@@ -392,6 +393,22 @@ int main(int argc, char** argv) {
     return 0;
   }
   if (mode == "speculate") return Speculate(dir.string(), decode == 32 ? 200 : decode, thread_counts.front());
+  if (mode == "greedy") {
+    // greedy MODEL IDS_FILE --decode N: the engine's greedy continuation of the prompt ids in
+    // IDS_FILE (one per line), printed space-separated (bench/llama_cpp_equality.sh).
+    if (argc < 4) return 2;
+    const llm::LlamaModel model = llm::LoadLlama(dir.string());
+    std::ifstream in(argv[3]);
+    std::vector<int> ids;
+    for (int id; in >> id;) ids.push_back(id);
+    for (int i = 4; i + 1 < argc; i += 2) {
+      if (std::string(argv[i]) == "--decode") decode = std::stoi(argv[i + 1]);
+      if (std::string(argv[i]) == "--threads") thread_counts = {std::stoi(argv[i + 1])};
+    }
+    for (int id : llm::GenerateGreedy(model, ids, decode, thread_counts.front())) std::printf("%d ", id);
+    std::printf("\n");
+    return 0;
+  }
   std::vector<int> prompt{1};
   std::mt19937_64 rng(42);
   while (static_cast<int>(prompt.size()) < prompt_len) prompt.push_back(3 + static_cast<int>(rng() % 31000));

@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
 # run-llama engine benchmark against llama.cpp, in one run on this machine: a random Llama in bf16
 # (TinyLlama-1.1B's shape; `--shape 7b` for CodeLlama-7B's), written once to LLAMA_BENCH_DIR, with
-# the same weights as GGUF F16 and Q8_0 for llama.cpp (the npm package node-llama-cpp, installed on
-# demand into tools/llama-js). At each of THREADS (default 1,2): prefill of a PROMPT-token prompt
+# the same weights as GGUF F16, Q8_0 and Q4_K_M (written by sweinfer convert-model) for llama.cpp
+# (the npm package node-llama-cpp, installed on demand into tools/llama-js); ONLY=hf|q8_0|q4_k_m
+# runs one of them. At each of THREADS (default 1,2): prefill of a PROMPT-token prompt
 # (default 2000; 256 for 7b) and greedy decoding of DECODE tokens (default 32) at that context,
 # median and best of rounds of 8 tokens, beside the bandwidth bound from a read of the mapped
 # weights just before. Then prompt-lookup decoding on the shared stories260K model.
 # Goals (issue "fast on every common CPU"): prefill >= 1.2x llama.cpp; bf16 decoding >= 1.0x
-# llama.cpp's F16; Q8_0 decoding >= 1.0x llama.cpp on the same GGUF; decoding >= 75% of the bound.
+# llama.cpp's F16; Q8_0 and Q4_K_M decoding >= 1.0x llama.cpp on the same GGUF; decoding >= 75% of
+# the bound.
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 bin=${BUILD:-$here/build/release}
@@ -29,9 +31,14 @@ have_llamacpp=1
 field() { sed -E "s/.* $1=\"?([^ \"]+)\"?.*/\1/" <<<"$2"; }
 verdict() { awk -v v="$1" -v g="$2" 'BEGIN { print (v >= g ? "met" : "missed") }'; }
 # weights: ours (llama_bench --weights), the GGUF llama.cpp runs, the goal for decoding
-for pair in "hf f16" "q8_0 q8_0"; do
+# Q4_K_M: the F16 GGUF quantized by sweinfer convert-model (llama.cpp's Q4_K_M mix and rounding).
+if [ "$q8" = 1 ] && [ ! -f "$dir/model-q4_k_m.gguf" ]; then
+  "$bin/sweinfer" --quiet convert-model "$dir/model-f16.gguf" "$dir/model-q4_k_m.gguf" --to gguf --type q4_k_m
+fi
+for pair in "hf f16" "q8_0 q8_0" "q4_k_m q4_k_m"; do
   set -- $pair
-  [ "$1" = q8_0 ] && [ "$q8" != 1 ] && continue
+  [ "$1" != hf ] && [ "$q8" != 1 ] && continue
+  [ -n "${ONLY:-}" ] && [ "$1" != "$ONLY" ] && continue
   ours=$("$bin/llama_bench" run "$dir" --weights "$1" --prompt "$prompt" --decode "$decode" --threads "$threads")
   echo "$ours"
   [ "$have_llamacpp" = 1 ] || continue
@@ -47,7 +54,7 @@ for pair in "hf f16" "q8_0 q8_0"; do
     pr=$(awk -v a="$op" -v b="$tp" 'BEGIN { printf "%.2f", a / b }')
     dr=$(awk -v a="$od" -v b="$td" 'BEGIN { printf "%.2f", a / b }')
     br=$(awk -v a="$ob" -v b="$tb" 'BEGIN { printf "%.2f", a / b }')
-    label=$([ "$1" = hf ] && echo "bf16 vs llama.cpp F16" || echo "Q8_0, same GGUF")
+    label=$([ "$1" = hf ] && echo "bf16 vs llama.cpp F16" || echo "${1^^}, same GGUF")
     echo "verdict $shape $label threads=$t: prefill ${pr}x llama.cpp (goal 1.2x: $(verdict "$pr" 1.2)); decoding ${dr}x median, ${br}x best (goal 1.0x: $(verdict "$dr" 1.0)); decoding at ${bound}% of the bandwidth bound (goal 75%: $(verdict "$bound" 75))"
   done
 done

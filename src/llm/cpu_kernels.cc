@@ -134,7 +134,8 @@ void PortableSwiglu(float* gate, const float* up, int64_t n) {
 }  // namespace
 
 void QuantizedMatMulRows(const MatrixRef& w, int64_t row_begin, int64_t row_end, const float* x, int64_t x_stride, int n,
-                         float* y, int64_t y_stride, MatMulRowsFn f32_rows) {
+                         float* y, int64_t y_stride, MatMulRowsFn f32_rows, QuantizedDotFn dot) {
+  if (!dot) dot = DotQuantized;
   if (n <= kExactBatchTokens) {
     thread_local std::vector<uint8_t> activations;
     const size_t act_bytes = ActivationRowBytes(w.dtype, w.cols);
@@ -142,7 +143,7 @@ void QuantizedMatMulRows(const MatrixRef& w, int64_t row_begin, int64_t row_end,
     for (int t = 0; t < n; ++t) QuantizeActivations(w.dtype, x + t * x_stride, w.cols, activations.data() + t * act_bytes);
     for (int64_t r = row_begin; r < row_end; ++r) {
       const uint8_t* row = w.data + w.row_bytes * static_cast<size_t>(r);
-      for (int t = 0; t < n; ++t) y[t * y_stride + r] = DotQuantized(w.dtype, row, activations.data() + t * act_bytes, w.cols);
+      for (int t = 0; t < n; ++t) y[t * y_stride + r] = dot(w.dtype, row, activations.data() + t * act_bytes, w.cols);
     }
     return;
   }

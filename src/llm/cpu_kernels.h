@@ -76,10 +76,12 @@ const uint8_t* QuantizeActivationsQ8(const float* x, int64_t x_stride, int n, in
 // kExactBatchTokens tokens by the integer dot products against quantized activations (as
 // llama.cpp decodes), more tokens by dequantizing a few rows at a time to f32 and handing them to
 // the table's own f32 kernel `f32_rows`.
+// `dot` is the table's own integer dot product (default: the portable one of llm/quants.h).
 using MatMulRowsFn = void (*)(const MatrixRef& w, int64_t row_begin, int64_t row_end, const float* x, int64_t x_stride,
                               int n, float* y, int64_t y_stride);
+using QuantizedDotFn = float (*)(DType type, const uint8_t* row, const uint8_t* activations, int64_t cols);
 void QuantizedMatMulRows(const MatrixRef& w, int64_t row_begin, int64_t row_end, const float* x, int64_t x_stride, int n,
-                         float* y, int64_t y_stride, MatMulRowsFn f32_rows);
+                         float* y, int64_t y_stride, MatMulRowsFn f32_rows, QuantizedDotFn dot = nullptr);
 
 const CpuKernels& PortableKernels();
 // nullptr when this build or CPU has no AVX-512 kernels (F, BW, VL).

@@ -9,6 +9,7 @@
 #include <cstring>
 
 #include "llm/cpu_kernels.h"
+#include "llm/quants.h"
 
 namespace sweinfer::llm {
 
@@ -141,6 +142,7 @@ float RowDot(const uint8_t* row, const float* x, int64_t cols) {
 }
 
 #include "llm/cpu_kernels_x86_q8.inc"
+#include "llm/cpu_kernels_x86_kquants.inc"
 
 template <DType D>
 void MatMulRowsTyped(const MatrixRef& w, int64_t row_begin, int64_t row_end, const float* x, int64_t x_stride, int n,
@@ -175,7 +177,9 @@ void MatMulRows(const MatrixRef& w, int64_t row_begin, int64_t row_end, const fl
     case DType::kF16: MatMulRowsTyped<DType::kF16>(w, row_begin, row_end, x, x_stride, n, y, y_stride); break;
     case DType::kBF16: MatMulRowsTyped<DType::kBF16>(w, row_begin, row_end, x, x_stride, n, y, y_stride); break;
     case DType::kQ8_0: MatMulRowsTyped<DType::kQ8_0>(w, row_begin, row_end, x, x_stride, n, y, y_stride); break;
-    default: QuantizedMatMulRows(w, row_begin, row_end, x, x_stride, n, y, y_stride, MatMulRowsTyped<DType::kF32>); break;
+    default:
+      QuantizedMatMulRows(w, row_begin, row_end, x, x_stride, n, y, y_stride, MatMulRowsTyped<DType::kF32>, DotQuantizedX86);
+      break;
   }
 }
 
