@@ -52,7 +52,8 @@ struct Shape {
 Shape ShapeNamed(const std::string& name) {
   if (name == "tinyllama") return Shape{};
   if (name == "7b") return Shape{4096, 11008, 32, 32, 32, 32016, 1e6f};  // CodeLlama-7B
-  std::fprintf(stderr, "unknown --shape '%s' (tinyllama or 7b)\n", name.c_str());
+  if (name == "13b") return Shape{5120, 13824, 40, 40, 40, 32016, 1e6f};  // CodeLlama-13B / SWE-Llama-13b
+  std::fprintf(stderr, "unknown --shape '%s' (tinyllama, 7b or 13b)\n", name.c_str());
   std::exit(2);
 }
 

@@ -67,21 +67,17 @@ struct CpuKernels {
   void (*swiglu)(float* gate, const float* up, int64_t n);
 };
 
-// The activations of n tokens quantized to Q8_0 rows of `cols` values (llama.cpp's
-// quantize_row_q8_0), one row of RowBytes(kQ8_0, cols) bytes per token, in a buffer of the calling
+// The activations of n tokens quantized to Q8_0 rows of `cols` values (llama.cpp's runtime
+// quantize_row_q8_0, llm::QuantizeActivations), one row of RowBytes(kQ8_0, cols) bytes per token, in a buffer of the calling
 // thread valid until its next call: the first step of Q8_0 decoding in every table.
 const uint8_t* QuantizeActivationsQ8(const float* x, int64_t x_stride, int n, int64_t cols);
 
-// Matrix rows of a block-quantized type other than Q8_0 (llm/quants.h), for every table: up to
-// kExactBatchTokens tokens by the integer dot products against quantized activations (as
-// llama.cpp decodes), more tokens by dequantizing a few rows at a time to f32 and handing them to
-// the table's own f32 kernel `f32_rows`.
-// `dot` is the table's own integer dot product (default: the portable one of llm/quants.h).
-using MatMulRowsFn = void (*)(const MatrixRef& w, int64_t row_begin, int64_t row_end, const float* x, int64_t x_stride,
-                              int n, float* y, int64_t y_stride);
+// Matrix rows of a block-quantized type other than Q8_0 (llm/quants.h), for every table and any
+// number of tokens: the activations quantized as llama.cpp quantizes them for that type, then the
+// integer dot product `dot` (the table's own; default the portable one of llm/quants.h).
 using QuantizedDotFn = float (*)(DType type, const uint8_t* row, const uint8_t* activations, int64_t cols);
 void QuantizedMatMulRows(const MatrixRef& w, int64_t row_begin, int64_t row_end, const float* x, int64_t x_stride, int n,
-                         float* y, int64_t y_stride, MatMulRowsFn f32_rows, QuantizedDotFn dot = nullptr);
+                         float* y, int64_t y_stride, QuantizedDotFn dot = nullptr);
 
 const CpuKernels& PortableKernels();
 // nullptr when this build or CPU has no AVX-512 kernels (F, BW, VL).

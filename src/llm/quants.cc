@@ -681,8 +681,41 @@ DType ActivationType(DType weight_type) {
 
 size_t ActivationRowBytes(DType weight_type, int64_t cols) { return RowBytes(ActivationType(weight_type), cols); }
 
+namespace {
+
+// Activations as llama.cpp's CPU backend quantizes them at run time (quantize_row_q8_0 / _q8_1),
+// which is not the reference quantizer: rounding to nearest even, and on x86 the inverse scale
+// taken as 127 / amax rather than 1 / d (its AVX code); elsewhere 1 / d.
+void ActivationsQ8(const float* x, uint8_t* b, bool with_sum) {
+  float amax = 0;
+  for (int j = 0; j < 32; ++j) amax = std::max(amax, std::fabs(x[j]));
+  const float d = amax / 127;
+#if defined(__x86_64__)
+  const float id = amax != 0 ? 127.f / amax : 0.0f;
+#else
+  const float id = d != 0 ? 1.0f / d : 0.0f;
+#endif
+  PutHalf(b, d);
+  uint8_t* qs = b + (with_sum ? 4 : 2);
+  int sum = 0;
+  for (int j = 0; j < 32; ++j) {
+    const int8_t q = static_cast<int8_t>(std::nearbyint(x[j] * id));
+    qs[j] = static_cast<uint8_t>(q);
+    sum += q;
+  }
+  if (with_sum) PutHalf(b + 2, sum * d);
+}
+
+}  // namespace
+
 void QuantizeActivations(DType weight_type, const float* in, int64_t cols, uint8_t* out) {
-  QuantizeRow(ActivationType(weight_type), in, cols, out);
+  const DType type = ActivationType(weight_type);
+  if (type == DType::kQ8_K) {
+    QuantizeRow(type, in, cols, out);
+    return;
+  }
+  CheckWhole(type, cols);
+  for (int64_t b = 0; b < cols / 32; ++b) ActivationsQ8(in + 32 * b, out + b * BlockBytes(type), type == DType::kQ8_1);
 }
 
 float DotQuantized(DType weight_type, const uint8_t* row, const uint8_t* activations, int64_t cols) {
