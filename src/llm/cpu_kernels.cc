@@ -39,7 +39,7 @@ const uint8_t* QuantizeActivationsQ8(const float* x, int64_t x_stride, int n, in
 
 namespace {
 
-// Q8_0 weights, as llama.cpp multiplies them: the activations
+// Decoding on Q8_0 weights (up to kExactBatchTokens tokens), as llama.cpp does it: the activations
 // quantized to Q8_0, each block's int8 products summed exactly, scaled by both f16 scales.
 void PortableQ8Decode(const MatrixRef& w, int64_t row_begin, int64_t row_end, const float* x, int64_t x_stride, int n,
                       float* y, int64_t y_stride) {
@@ -67,12 +67,12 @@ void PortableQ8Decode(const MatrixRef& w, int64_t row_begin, int64_t row_end, co
 
 void PortableMatMulRows(const MatrixRef& w, int64_t row_begin, int64_t row_end, const float* x, int64_t x_stride, int n,
                         float* y, int64_t y_stride) {
-  if (w.dtype == DType::kQ8_0) {
+  if (w.dtype == DType::kQ8_0 && n <= kExactBatchTokens) {
     PortableQ8Decode(w, row_begin, row_end, x, x_stride, n, y, y_stride);
     return;
   }
-  if (IsBlockQuantized(w.dtype)) {
-    QuantizedMatMulRows(w, row_begin, row_end, x, x_stride, n, y, y_stride);
+  if (w.dtype != DType::kQ8_0 && IsBlockQuantized(w.dtype)) {
+    QuantizedMatMulRows(w, row_begin, row_end, x, x_stride, n, y, y_stride, PortableMatMulRows);
     return;
   }
   thread_local std::vector<float> row;
@@ -133,16 +133,38 @@ void PortableSwiglu(float* gate, const float* up, int64_t n) {
 
 }  // namespace
 
+namespace {
+void PortableQuantizedRow(DType type, const uint8_t* row, const uint8_t* activations, size_t activation_bytes, int n,
+                          int64_t cols, float* y, int64_t y_stride) {
+  for (int t = 0; t < n; ++t) y[t * y_stride] = DotQuantized(type, row, activations + t * activation_bytes, cols);
+}
+}  // namespace
+
 void QuantizedMatMulRows(const MatrixRef& w, int64_t row_begin, int64_t row_end, const float* x, int64_t x_stride, int n,
-                         float* y, int64_t y_stride, QuantizedDotFn dot) {
-  if (!dot) dot = DotQuantized;
+                         float* y, int64_t y_stride, MatMulRowsFn f32_rows, QuantizedRowFn row_dot) {
+  if (!row_dot) row_dot = PortableQuantizedRow;
+  if (n > kExactBatchTokens) {
+    // Prefill: a few rows at a time dequantized (exactly) for the table's f32 kernel, which reuses
+    // each row across all the tokens; faster than integer products per token and closer to exact.
+    constexpr int64_t kRowsAtOnce = 16;
+    thread_local std::vector<float> rows;
+    rows.resize(static_cast<size_t>(kRowsAtOnce * w.cols));
+    for (int64_t r0 = row_begin; r0 < row_end; r0 += kRowsAtOnce) {
+      const int64_t count = std::min(kRowsAtOnce, row_end - r0);
+      for (int64_t i = 0; i < count; ++i) {
+        DequantizeRow(w.dtype, w.data + w.row_bytes * static_cast<size_t>(r0 + i), w.cols, rows.data() + i * w.cols);
+      }
+      const MatrixRef f32{DType::kF32, w.cols, static_cast<size_t>(w.cols) * 4, reinterpret_cast<const uint8_t*>(rows.data())};
+      f32_rows(f32, 0, count, x, x_stride, n, y + r0, y_stride);
+    }
+    return;
+  }
   thread_local std::vector<uint8_t> activations;
   const size_t act_bytes = ActivationRowBytes(w.dtype, w.cols);
   activations.resize(act_bytes * static_cast<size_t>(n));
   for (int t = 0; t < n; ++t) QuantizeActivations(w.dtype, x + t * x_stride, w.cols, activations.data() + t * act_bytes);
   for (int64_t r = row_begin; r < row_end; ++r) {
-    const uint8_t* row = w.data + w.row_bytes * static_cast<size_t>(r);
-    for (int t = 0; t < n; ++t) y[t * y_stride + r] = dot(w.dtype, row, activations.data() + t * act_bytes, w.cols);
+    row_dot(w.dtype, w.data + w.row_bytes * static_cast<size_t>(r), activations.data(), act_bytes, n, w.cols, y + r, y_stride);
   }
 }
 

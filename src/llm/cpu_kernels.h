@@ -72,12 +72,17 @@ struct CpuKernels {
 // thread valid until its next call: the first step of Q8_0 decoding in every table.
 const uint8_t* QuantizeActivationsQ8(const float* x, int64_t x_stride, int n, int64_t cols);
 
-// Matrix rows of a block-quantized type other than Q8_0 (llm/quants.h), for every table and any
-// number of tokens: the activations quantized as llama.cpp quantizes them for that type, then the
-// integer dot product `dot` (the table's own; default the portable one of llm/quants.h).
-using QuantizedDotFn = float (*)(DType type, const uint8_t* row, const uint8_t* activations, int64_t cols);
+// Matrix rows of a block-quantized type other than Q8_0 (llm/quants.h), for every table. Up to
+// kExactBatchTokens tokens (decoding): the activations quantized as llama.cpp's CPU backend
+// quantizes them for that type, then `row_dot` for each row (the table's own; default the portable
+// dot of llm/quants.h), giving y[t * y_stride] for n tokens whose activations lie activation_bytes
+// apart. More tokens (prefill): rows dequantized a few at a time for the table's f32 kernel.
+using MatMulRowsFn = void (*)(const MatrixRef& w, int64_t row_begin, int64_t row_end, const float* x, int64_t x_stride,
+                              int n, float* y, int64_t y_stride);
+using QuantizedRowFn = void (*)(DType type, const uint8_t* row, const uint8_t* activations, size_t activation_bytes, int n,
+                                int64_t cols, float* y, int64_t y_stride);
 void QuantizedMatMulRows(const MatrixRef& w, int64_t row_begin, int64_t row_end, const float* x, int64_t x_stride, int n,
-                         float* y, int64_t y_stride, QuantizedDotFn dot = nullptr);
+                         float* y, int64_t y_stride, MatMulRowsFn f32_rows, QuantizedRowFn row_dot = nullptr);
 
 const CpuKernels& PortableKernels();
 // nullptr when this build or CPU has no AVX-512 kernels (F, BW, VL).

@@ -151,12 +151,11 @@ float RowDot(const uint8_t* row, const float* x, int64_t cols) {
 template <DType D>
 void MatMulRowsTyped(const MatrixRef& w, int64_t row_begin, int64_t row_end, const float* x, int64_t x_stride, int n,
                      float* y, int64_t y_stride) {
-  if constexpr (D == DType::kQ8_0) {
-    // Quantized activations for any number of tokens, as llama.cpp multiplies quantized weights.
-    MatMulRowsQ8Decode(w, row_begin, row_end, x, x_stride, n, y, y_stride);
-    return;
-  }
   if (n <= kExactBatchTokens) {
+    if constexpr (D == DType::kQ8_0) {
+      MatMulRowsQ8Decode(w, row_begin, row_end, x, x_stride, n, y, y_stride);
+      return;
+    }
     for (int64_t r = row_begin; r < row_end; ++r) {
       const uint8_t* row = w.data + w.row_bytes * static_cast<size_t>(r);
       for (int t = 0; t < n; ++t) y[t * y_stride + r] = RowDot<D>(row, x + t * x_stride, w.cols);
@@ -183,7 +182,7 @@ void MatMulRows(const MatrixRef& w, int64_t row_begin, int64_t row_end, const fl
     case DType::kBF16: MatMulRowsTyped<DType::kBF16>(w, row_begin, row_end, x, x_stride, n, y, y_stride); break;
     case DType::kQ8_0: MatMulRowsTyped<DType::kQ8_0>(w, row_begin, row_end, x, x_stride, n, y, y_stride); break;
     default:
-      QuantizedMatMulRows(w, row_begin, row_end, x, x_stride, n, y, y_stride, DotQuantizedX86);
+      QuantizedMatMulRows(w, row_begin, row_end, x, x_stride, n, y, y_stride, MatMulRowsTyped<DType::kF32>, QuantizedRowX86);
       break;
   }
 }

@@ -310,9 +310,9 @@ TEST(Llama, QuantizedQ8MatchesReferenceOnQuantizedWeightsAndGgufQ8) {
   const auto got = s.ForwardAll(tokens);
   const double err = MaxError(got, want, 300);
   std::printf("q8: max |logit - reference on Q8_0 weights| = %.3g\n", err);
-  // Every matmul on Q8_0 weights quantizes its activations to Q8_0 as llama.cpp does (prefill too),
-  // which the float reference does not: under 2% of the logits' scale (~20).
-  EXPECT_LT(err, 0.4);
+  // Decoding (and these logits, computed 8 rows at a time) quantizes the activations to Q8_0 as
+  // llama.cpp does, which the float reference does not: about 0.5% of the logits' scale (~20).
+  EXPECT_LT(err, 0.25);
   // llama.cpp's Q8_0 file of the same weights: the same numbers (both with an f32 KV cache, which
   // leaves the two RoPE layouts' last-bit differences unrounded; see GgufAndSafetensors...).
   auto gguf = LoadLlama(dir / "q8.gguf");
@@ -389,9 +389,9 @@ TEST(Llama, KQuantMixesFollowLlamaCppAndMatchTheReferenceOnTheirWeights) {
     }
     std::printf("%s: max |logit - reference on the same quantized weights| = %.3g (largest logit %.3g)\n", name, err,
                 scale);
-    // What remains is the activations' 8-bit rounding in every integer dot product, prefill
-    // included (one scale per 256 values for the k-quants, as llama.cpp's Q8_K), through 8 layers.
-    EXPECT_LT(err, 0.05 * scale) << name;
+    // What remains is the activations' 8-bit rounding in the integer dot products of decoding (one
+    // scale per 256 values for the k-quants, as llama.cpp's Q8_K).
+    EXPECT_LT(err, 0.02 * scale) << name;
   }
   EXPECT_THROW(ParseQuantRecipe("q3_k"), Error);
 }
