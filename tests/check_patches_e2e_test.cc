@@ -8,6 +8,7 @@
 
 #include "dataset/jsonl.h"
 #include "test_support.h"
+#include "util/digest.h"
 #include "tokenizer/tokenizer.h"
 
 namespace sweinfer {
@@ -84,7 +85,7 @@ TEST(CheckPatches, EveryOutcomeOnARepositoryMadeHere) {
   EXPECT_EQ(out["owner__proj-1"]["hunks"][0]["outcome"], "applied");
   std::string after;
   for (int i = 1; i <= 20; ++i) after += "def f" + std::to_string(i) + "():\n    return " + (i == 2 ? std::string("22") : std::to_string(i)) + "\n";
-  EXPECT_EQ(out["owner__proj-1"]["files"]["pkg/mod.py"], tokenizer::Sha256Hex(after));
+  EXPECT_EQ(out["owner__proj-1"]["files"]["pkg/mod.py"], Sha256Hex(after));
 
   EXPECT_EQ(out["owner__proj-2"]["applies_with"], "patch");
   EXPECT_EQ(out["owner__proj-2"]["git_apply"]["exit_code"], 1);

@@ -5,13 +5,13 @@
 #pragma once
 
 #include <httplib.h>
-#include <openssl/sha.h>
 
 #include <filesystem>
 #include <map>
 #include <thread>
 
 #include "test_support.h"
+#include "util/digest.h"
 
 namespace sweinfer::testing {
 
@@ -46,11 +46,7 @@ class FakeHub {
         return;
       }
       const std::string data = ReadFile(file.string());
-      unsigned char digest[32];
-      SHA256(reinterpret_cast<const unsigned char*>(data.data()), data.size(), digest);
-      std::string hex;
-      for (unsigned char c : digest) (hex += "0123456789abcdef"[c >> 4]) += "0123456789abcdef"[c & 15];
-      res.set_header("X-Linked-Etag", "\"" + hex + "\"");
+      res.set_header("X-Linked-Etag", "\"" + Sha256Hex(data) + "\"");
       res.set_header("X-Linked-Size", std::to_string(data.size()));
       res.set_content(data, "application/octet-stream");
     });

@@ -138,7 +138,7 @@ Dataset Dataset::Open(const std::string& name_or_path) {
     }
     return ds;
   }
-  if (LooksLikeHubName(name_or_path)) return Open(FetchHubDataset(name_or_path, HubOptionsFromEnvironment()));
+  if (hub::LooksLikeRepoId(name_or_path)) return Open(FetchHubDataset(name_or_path, hub::OptionsFromEnvironment()));
   throw Error("'" + name_or_path + "': no such dataset file or directory");
 }
 

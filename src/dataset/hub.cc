@@ -8,6 +8,7 @@
 #include "dataset/parquet_writer.h"
 #include "git/repository.h"
 #include "http/http_client.h"
+#include "util/base64.h"
 #include "util/error.h"
 
 namespace sweinfer::dataset {
@@ -20,51 +21,15 @@ bool IsParquet(const std::string& path) {
   return path.size() > 8 && path.compare(path.size() - 8, 8, ".parquet") == 0;
 }
 
-std::string HttpProblem(const http::Response& r, const std::string& what, const HubOptions& o) {
-  if (r.status == 401 || r.status == 403) {
-    return what + ": access denied (HTTP " + std::to_string(r.status) + ")" +
-           (o.token.empty() ? "; set HF_TOKEN for gated or private datasets" : "; check that HF_TOKEN may read it");
-  }
-  if (r.status == 404) return what + ": not found on the hub (HTTP 404); check the name and revision";
-  return what + ": HTTP " + std::to_string(r.status);
-}
-
-std::string Base64(const std::string& data) {
-  static const char* kAlphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-  std::string out;
-  out.reserve((data.size() + 2) / 3 * 4);
-  size_t i = 0;
-  for (; i + 2 < data.size(); i += 3) {
-    uint32_t v = (static_cast<uint8_t>(data[i]) << 16) | (static_cast<uint8_t>(data[i + 1]) << 8) |
-                 static_cast<uint8_t>(data[i + 2]);
-    for (int k = 3; k >= 0; --k) out.push_back(kAlphabet[(v >> (6 * k)) & 63]);
-  }
-  if (i < data.size()) {
-    uint32_t v = static_cast<uint8_t>(data[i]) << 16;
-    if (i + 1 < data.size()) v |= static_cast<uint8_t>(data[i + 1]) << 8;
-    out.push_back(kAlphabet[(v >> 18) & 63]);
-    out.push_back(kAlphabet[(v >> 12) & 63]);
-    out.push_back(i + 1 < data.size() ? kAlphabet[(v >> 6) & 63] : '=');
-    out.push_back('=');
-  }
-  return out;
-}
-
-std::string TrimmedEndpoint(const HubOptions& o) {
-  std::string endpoint = o.endpoint;
-  while (!endpoint.empty() && endpoint.back() == '/') endpoint.pop_back();
-  return endpoint;
-}
-
 }  // namespace
 
 std::string PushDatasetToHub(const std::string& repo_id, const std::map<std::string, std::vector<Record>>& splits,
-                             const HubOptions& o) {
+                             const hub::Options& o) {
   if (o.token.empty()) throw Error("pushing to the hub needs a token: set HF_TOKEN (or HUGGING_FACE_HUB_TOKEN)");
   if (o.offline) throw Error("HF_HUB_OFFLINE=1 forbids pushing to the hub");
   size_t slash = repo_id.find('/');
   if (slash == std::string::npos) throw Error("hub repository must be owner/name, not '" + repo_id + "'");
-  const std::string endpoint = TrimmedEndpoint(o);
+  const std::string endpoint = hub::Endpoint(o);
   const std::vector<std::string> auth = {"Authorization: Bearer " + o.token};
   http::Client client;
   Record create{{"type", "dataset"}, {"name", repo_id.substr(slash + 1)}, {"organization", repo_id.substr(0, slash)}};
@@ -72,7 +37,7 @@ std::string PushDatasetToHub(const std::string& repo_id, const std::map<std::str
   json_headers.push_back("Content-Type: application/json");
   http::Response created = client.Send({"POST", endpoint + "/api/repos/create", json_headers, create.dump(), 60});
   if (created.status != 200 && created.status != 201 && created.status != 409) {
-    throw Error(HttpProblem(created, "creating dataset repository " + repo_id, o));
+    throw Error(hub::Problem(created.status, "creating dataset repository " + repo_id, o));
   }
   std::string body = Record{{"key", "header"},
                             {"value", Record{{"summary", "Upload dataset with sweinfer"}, {"description", ""}}}}
@@ -80,7 +45,7 @@ std::string PushDatasetToHub(const std::string& repo_id, const std::map<std::str
                      "\n";
   for (const auto& [split, records] : splits) {
     Record file{{"key", "file"},
-                {"value", Record{{"content", Base64(WriteParquetBytes(records))},
+                {"value", Record{{"content", Base64Encode(WriteParquetBytes(records))},
                                  {"path", "data/" + split + "-00000-of-00001.parquet"},
                                  {"encoding", "base64"}}}};
     body += file.dump() + "\n";
@@ -90,13 +55,13 @@ std::string PushDatasetToHub(const std::string& repo_id, const std::map<std::str
   http::Response commit =
       client.Send({"POST", endpoint + "/api/datasets/" + repo_id + "/commit/" + o.revision, ndjson_headers, body, 600});
   if (commit.status != 200 && commit.status != 201) {
-    throw Error(HttpProblem(commit, "uploading to dataset repository " + repo_id, o));
+    throw Error(hub::Problem(commit.status, "uploading to dataset repository " + repo_id, o));
   }
   Record answer = ParseRecord(commit.body.empty() ? "{}" : commit.body, "hub commit answer");
   return answer.value("commitUrl", endpoint + "/datasets/" + repo_id);
 }
 
-std::string FetchHubDataset(const std::string& repo_id, const HubOptions& o) {
+std::string FetchHubDataset(const std::string& repo_id, const hub::Options& o) {
   hub::Hub hub(o);
   if (o.offline) return hub.CachedSnapshot(repo_id, hub::RepoType::kDataset);
   const hub::RepoInfo info = hub.Info(repo_id, hub::RepoType::kDataset);

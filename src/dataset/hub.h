@@ -12,17 +12,13 @@
 
 namespace sweinfer::dataset {
 
-using HubOptions = hub::Options;
-inline HubOptions HubOptionsFromEnvironment() { return hub::OptionsFromEnvironment(); }
-// Whether a dataset argument names a hub dataset rather than a local path.
-inline bool LooksLikeHubName(const std::string& name_or_path) { return hub::LooksLikeRepoId(name_or_path); }
 // Uploads splits as data/{split}-00000-of-00001.parquet to the dataset repository `repo_id`
 // through the hub's HTTP API (creating the repository when needed), in one commit. Needs a token.
 // Returns the commit URL the hub reports.
 std::string PushDatasetToHub(const std::string& repo_id, const std::map<std::string, std::vector<Record>>& splits,
-                             const HubOptions& options);
+                             const hub::Options& options);
 
 // Downloads (or finds in the cache) the parquet files of `repo_id`; throws Error with the reason.
-std::string FetchHubDataset(const std::string& repo_id, const HubOptions& options);
+std::string FetchHubDataset(const std::string& repo_id, const hub::Options& options);
 
 }  // namespace sweinfer::dataset

@@ -59,7 +59,7 @@ TEST(Hub, DownloadsIntoHubCacheLayoutAndReusesIt) {
   SWEINFER_REQUIRE_SHARED(shared);
   FakeHub hub(testing::ReadFile(shared + "/swebench/parquet/SWE-bench_Verified.test-00000-of-00001.parquet"));
   testing::ScratchDir cache;
-  HubOptions o;
+  hub::Options o;
   o.endpoint = hub.endpoint();
   o.hub_cache = cache.path();
   o.token = "hf_secret_token_1234";
@@ -82,7 +82,7 @@ TEST(Hub, DownloadsIntoHubCacheLayoutAndReusesIt) {
 TEST(Hub, ClearErrorsForMissingDatasetsAndOfflineMisses) {
   FakeHub hub("PAR1");
   testing::ScratchDir cache;
-  HubOptions o;
+  hub::Options o;
   o.endpoint = hub.endpoint();
   o.hub_cache = cache.path();
   try {
@@ -133,7 +133,7 @@ TEST(Hub, PushesSplitsAsParquetInOneCommit) {
   int port = server.bind_to_any_port("127.0.0.1");
   std::thread t([&] { server.listen_after_bind(); });
   while (!server.is_running()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
-  HubOptions o;
+  hub::Options o;
   o.endpoint = "http://127.0.0.1:" + std::to_string(port);
   o.token = "hf_push_token_9876";
   std::map<std::string, std::vector<Record>> splits{{"test", {Record{{"instance_id", "a"}, {"text", "hello"}}}},
@@ -162,10 +162,10 @@ TEST(Hub, PushesSplitsAsParquetInOneCommit) {
 }
 
 TEST(Hub, TellsHubNamesFromPaths) {
-  EXPECT_TRUE(LooksLikeHubName("princeton-nlp/SWE-bench_Lite"));
-  EXPECT_FALSE(LooksLikeHubName("./data/x"));
-  EXPECT_FALSE(LooksLikeHubName("lite_test.jsonl"));
-  EXPECT_FALSE(LooksLikeHubName("a/b/c"));
+  EXPECT_TRUE(hub::LooksLikeRepoId("princeton-nlp/SWE-bench_Lite"));
+  EXPECT_FALSE(hub::LooksLikeRepoId("./data/x"));
+  EXPECT_FALSE(hub::LooksLikeRepoId("lite_test.jsonl"));
+  EXPECT_FALSE(hub::LooksLikeRepoId("a/b/c"));
 }
 
 }  // namespace

@@ -21,6 +21,13 @@ Record ParseRecord(std::string_view json_text, const std::string& where) {
   }
 }
 
+Record ReadJsonFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw Error("cannot read '" + path + "'");
+  const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  return ParseRecord(text, path);
+}
+
 std::string DumpRecord(const Record& record) {
   return record.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }

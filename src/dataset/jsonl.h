@@ -21,6 +21,8 @@ using Record = nlohmann::ordered_json;
 
 // Parses one JSON text; throws Error naming `where` (e.g. "file.jsonl:12").
 Record ParseRecord(std::string_view json_text, const std::string& where);
+// A JSON file (config.json, an index, params.json...) parsed; errors name the file.
+Record ReadJsonFile(const std::string& path);
 // Compact JSON of a record; invalid UTF-8 is replaced, never fatal.
 std::string DumpRecord(const Record& record);
 

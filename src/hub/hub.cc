@@ -1,6 +1,5 @@
 #include "hub/hub.h"
 
-#include <openssl/evp.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -13,6 +12,7 @@
 #include <nlohmann/json.hpp>
 
 #include "http/http_client.h"
+#include "util/digest.h"
 #include "util/error.h"
 #include "util/progress.h"
 
@@ -27,11 +27,15 @@ std::string Env(const char* name) {
   return v ? v : "";
 }
 
-std::string TrimmedEndpoint(const Options& o) {
+}  // namespace
+
+std::string Endpoint(const Options& o) {
   std::string endpoint = o.endpoint;
   while (!endpoint.empty() && endpoint.back() == '/') endpoint.pop_back();
   return endpoint;
 }
+
+namespace {
 
 const char* TypeWord(RepoType type) { return type == RepoType::kModel ? "model" : "dataset"; }
 
@@ -66,28 +70,7 @@ bool IsSha256(const std::string& s) {
   return true;
 }
 
-std::string Sha256OfFile(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw Error("cannot read '" + path.string() + "'");
-  EVP_MD_CTX* ctx = EVP_MD_CTX_new();
-  EVP_DigestInit_ex(ctx, EVP_sha256(), nullptr);
-  std::vector<char> buffer(1 << 20);
-  while (in) {
-    in.read(buffer.data(), static_cast<std::streamsize>(buffer.size()));
-    EVP_DigestUpdate(ctx, buffer.data(), static_cast<size_t>(in.gcount()));
-  }
-  unsigned char digest[32];
-  unsigned int length = 0;
-  EVP_DigestFinal_ex(ctx, digest, &length);
-  EVP_MD_CTX_free(ctx);
-  static const char* kHex = "0123456789abcdef";
-  std::string out;
-  for (unsigned i = 0; i < length; ++i) {
-    out += kHex[digest[i] >> 4];
-    out += kHex[digest[i] & 15];
-  }
-  return out;
-}
+}  // namespace
 
 std::string Problem(long status, const std::string& what, const Options& o) {
   if (status == 401 || status == 403) {
@@ -100,6 +83,8 @@ std::string Problem(long status, const std::string& what, const Options& o) {
   if (status == 404) return what + ": not found on the hub (HTTP 404); check the name and the revision";
   return what + ": HTTP " + std::to_string(status);
 }
+
+namespace {
 
 void CheckFileName(const std::string& file) {
   if (file.empty() || file.find("..") != std::string::npos || file[0] == '/' || file.find('\\') != std::string::npos) {
@@ -164,7 +149,7 @@ RepoInfo Hub::Info(const std::string& repo_id, RepoType type) const {
   std::vector<std::string> headers;
   if (!o_.token.empty()) headers.push_back("Authorization: Bearer " + o_.token);
   http::Client client;
-  const std::string url = TrimmedEndpoint(o_) + (type == RepoType::kModel ? "/api/models/" : "/api/datasets/") + repo_id +
+  const std::string url = Endpoint(o_) + (type == RepoType::kModel ? "/api/models/" : "/api/datasets/") + repo_id +
                           "/revision/" + o_.revision;
   http::Response r = client.Send({"GET", url, headers, "", 60});
   if (r.status != 200) throw Error(Problem(r.status, std::string(TypeWord(type)) + " " + repo_id, o_));
@@ -206,7 +191,7 @@ void Hub::Download(const std::string& repo_id, RepoType type, const std::string&
                    const std::string& snapshot) const {
   const std::string what = repo_id + "/" + file;
   const fs::path root = RepoFolder(repo_id, type);
-  const std::string resolve = TrimmedEndpoint(o_) + (type == RepoType::kModel ? "/" : "/datasets/") + repo_id +
+  const std::string resolve = Endpoint(o_) + (type == RepoType::kModel ? "/" : "/datasets/") + repo_id +
                               "/resolve/" + commit + "/" + file;
   std::vector<std::string> auth;
   if (!o_.token.empty()) auth.push_back("Authorization: Bearer " + o_.token);
@@ -237,7 +222,7 @@ void Hub::Download(const std::string& repo_id, RepoType type, const std::string&
     std::string url = resolve;
     std::vector<std::string> headers = auth;
     if (!location.empty()) {
-      url = location.rfind("/", 0) == 0 ? TrimmedEndpoint(o_) + location : location;
+      url = location.rfind("/", 0) == 0 ? Endpoint(o_) + location : location;
       if (location.rfind("/", 0) != 0) headers.clear();
     }
     std::error_code ec;
@@ -294,7 +279,7 @@ void Hub::Download(const std::string& repo_id, RepoType type, const std::string&
                   last_problem + "); run again to resume from " + std::to_string(have) + " bytes");
     }
     if (IsSha256(etag)) {
-      const std::string digest = Sha256OfFile(incomplete);
+      const std::string digest = Sha256HexOfFile(incomplete.string());
       if (digest != etag) {
         fs::remove(incomplete, ec);
         throw Error("download of " + what + " failed its SHA-256 check (got " + digest + ", the hub says " + etag +

@@ -25,6 +25,11 @@ struct Options {
 };
 
 Options OptionsFromEnvironment();
+// The endpoint without a trailing slash.
+std::string Endpoint(const Options& options);
+// The error text for an HTTP failure on `what`: 401/403 say which token to set, 404 to check the
+// name and revision.
+std::string Problem(long status, const std::string& what, const Options& options);
 // Whether an argument names a hub repository ("owner/name") rather than a local path.
 bool LooksLikeRepoId(const std::string& name_or_path);
 

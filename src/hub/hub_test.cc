@@ -2,7 +2,6 @@
 
 #include <gtest/gtest.h>
 #include <httplib.h>
-#include <openssl/sha.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -13,21 +12,13 @@
 #include <thread>
 
 #include "test_support.h"
+#include "util/digest.h"
 #include "util/error.h"
 
 namespace sweinfer::hub {
 namespace {
 
 namespace fs = std::filesystem;
-
-std::string Sha256(const std::string& data) {
-  unsigned char digest[32];
-  SHA256(reinterpret_cast<const unsigned char*>(data.data()), data.size(), digest);
-  static const char* kHex = "0123456789abcdef";
-  std::string out;
-  for (unsigned char c : digest) (out += kHex[c >> 4]) += kHex[c & 15];
-  return out;
-}
 
 // A local stand-in for the hub, as its API and file server answer: model info, resolve (small files
 // straight, LFS files as a redirect to the LFS store with X-Linked-Etag / X-Linked-Size), ranges,
@@ -57,8 +48,8 @@ class FakeModelHub {
     server_.Get(R"(/datasets/owner/data/resolve/([0-9a-f]+)/data/test-00000-of-00001.parquet)",
                 [this](const httplib::Request&, httplib::Response& res) {
                   res.status = 302;
-                  res.set_header("Location", endpoint() + "/lfs/" + Sha256(weights_));
-                  res.set_header("X-Linked-Etag", "\"" + Sha256(weights_) + "\"");
+                  res.set_header("Location", endpoint() + "/lfs/" + Sha256Hex(weights_));
+                  res.set_header("X-Linked-Etag", "\"" + Sha256Hex(weights_) + "\"");
                   res.set_header("X-Linked-Size", std::to_string(weights_.size()));
                 });
     server_.Get("/api/models/meta-llama/gated/revision/main",
@@ -72,12 +63,12 @@ class FakeModelHub {
       }
       if (file == "model.safetensors") {
         res.status = 302;
-        res.set_header("Location", endpoint() + "/lfs/" + Sha256(weights_));
-        res.set_header("X-Linked-Etag", "\"" + Sha256(weights_) + "\"");
+        res.set_header("Location", endpoint() + "/lfs/" + Sha256Hex(weights_));
+        res.set_header("X-Linked-Etag", "\"" + Sha256Hex(weights_) + "\"");
         res.set_header("X-Linked-Size", std::to_string(weights_.size()));
         return;
       }
-      res.set_header("ETag", "\"" + Sha256(it->second).substr(0, 40) + "\"");
+      res.set_header("ETag", "\"" + Sha256Hex(it->second).substr(0, 40) + "\"");
       res.set_content(it->second, "application/octet-stream");
     });
     server_.Get(R"(/lfs/([0-9a-f]+))", [this](const httplib::Request& req, httplib::Response& res) {
@@ -144,7 +135,7 @@ TEST(HubModels, FetchesOnlyWhatRunningNeedsIntoTheCacheLayout) {
   EXPECT_EQ(testing::ReadFile((root / "refs/main").string()), FakeModelHub::kCommit);
   EXPECT_TRUE(fs::is_symlink(snapshot + "/model.safetensors"));
   EXPECT_EQ(testing::ReadFile(snapshot + "/model.safetensors"), hub.weights());
-  EXPECT_TRUE(fs::exists(root / "blobs" / Sha256(hub.weights())));
+  EXPECT_TRUE(fs::exists(root / "blobs" / Sha256Hex(hub.weights())));
   EXPECT_TRUE(fs::exists(snapshot + "/config.json"));
   EXPECT_FALSE(fs::exists(snapshot + "/pytorch_model.bin"));  // safetensors preferred
   EXPECT_FALSE(fs::exists(snapshot + "/README.md"));
@@ -193,7 +184,7 @@ TEST(HubModels, AFileThatFailsItsHashIsDeletedNeverUsed) {
   }
   const fs::path blobs = cache / "models--owner--tiny/blobs";
   for (const auto& e : fs::directory_iterator(blobs)) {
-    EXPECT_EQ(e.path().filename().string().find(Sha256(hub.weights())), std::string::npos) << e.path();
+    EXPECT_EQ(e.path().filename().string().find(Sha256Hex(hub.weights())), std::string::npos) << e.path();
   }
   EXPECT_FALSE(fs::exists(cache / ("models--owner--tiny/snapshots/" + std::string(FakeModelHub::kCommit) + "/model.safetensors")));
 }
@@ -230,7 +221,7 @@ TEST(HubModels, AKilledDownloadResumesWhereItStopped) {
   int status = 0;
   waitpid(child, &status, 0);
   ASSERT_TRUE(WIFSIGNALED(status));
-  const fs::path incomplete = cache / ("models--owner--tiny/blobs/" + Sha256(hub.weights()) + ".incomplete");
+  const fs::path incomplete = cache / ("models--owner--tiny/blobs/" + Sha256Hex(hub.weights()) + ".incomplete");
   ASSERT_TRUE(fs::exists(incomplete));
   const uintmax_t kept = fs::file_size(incomplete);
   EXPECT_GT(kept, 0u);

@@ -21,12 +21,6 @@ namespace fs = std::filesystem;
 
 namespace {
 
-std::string ReadText(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw Error("cannot read '" + path.string() + "'");
-  return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-}
-
 // Tensors of a model by name, with the file they came from for messages.
 class TensorTable {
  public:
@@ -120,7 +114,7 @@ void CheckConfig(const LlamaConfig& c, const std::string& source) {
 
 // The shards named by an index's weight_map.
 std::vector<fs::path> IndexedFiles(const fs::path& dir, const fs::path& index_path) {
-  auto index = dataset::ParseRecord(ReadText(index_path), index_path.string());
+  auto index = dataset::ReadJsonFile(index_path.string());
   std::set<std::string> names;
   if (index.contains("weight_map") && index["weight_map"].is_object()) {
     for (const auto& [k, v] : index["weight_map"].items()) {
@@ -167,7 +161,7 @@ std::map<std::string, TensorView> ReadWeightFile(const MappedFile& mapped, const
 LlamaModel LoadHuggingFace(const fs::path& dir) {
   const std::string config_path = (dir / "config.json").string();
   if (!fs::exists(dir / "config.json")) throw Error("'" + dir.string() + "': no config.json");
-  dataset::Record c = dataset::ParseRecord(ReadText(dir / "config.json"), config_path);
+  dataset::Record c = dataset::ReadJsonFile(config_path);
   LlamaModel m;
   auto& cfg = m.config;
   bool tied = false;
@@ -303,7 +297,7 @@ TensorView JoinShards(const std::vector<TensorView>& parts, int dim, const std::
 // Meta's original release: params.json and consolidated.NN.pth (one per model-parallel rank).
 LlamaModel LoadMeta(const fs::path& dir) {
   const fs::path params_path = dir / "params.json";
-  dataset::Record p = dataset::ParseRecord(ReadText(params_path), params_path.string());
+  dataset::Record p = dataset::ReadJsonFile(params_path.string());
   std::vector<fs::path> shards;
   for (const auto& e : fs::directory_iterator(dir)) {
     const std::string name = e.path().filename().string();
@@ -370,7 +364,7 @@ LlamaModel LoadLlama(const std::string& path) {
 void MergeLora(LlamaModel& m, const std::string& adapter_dir) {
   const fs::path dir(adapter_dir);
   if (!fs::exists(dir / "adapter_config.json")) throw Error("'" + adapter_dir + "': no adapter_config.json");
-  dataset::Record cfg = dataset::ParseRecord(ReadText(dir / "adapter_config.json"), (dir / "adapter_config.json").string());
+  dataset::Record cfg = dataset::ReadJsonFile((dir / "adapter_config.json").string());
   const double r = cfg.value("r", 8.0), alpha = cfg.value("lora_alpha", 8.0);
   if (r <= 0) throw Error("'" + adapter_dir + "': adapter r must be positive");
   const float scale = static_cast<float>(alpha / r);

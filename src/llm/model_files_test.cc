@@ -8,6 +8,7 @@
 #include "dataset/jsonl.h"
 #include "llm/llama.h"
 #include "llm/weights.h"
+#include "exact_logits.h"
 #include "random_llama.h"
 #include "test_support.h"
 #include "torch_files.h"
@@ -21,21 +22,6 @@ using testing::RandomLlama;
 using testing::RandomLlamaSpec;
 using TorchTensors = std::map<std::string, std::pair<std::vector<int64_t>, std::vector<float>>>;
 
-std::vector<float> Logits(const LlamaModel& m, const std::vector<int>& tokens) {
-  SessionOptions o;
-  o.threads = 1;
-  o.kv_dtype = DType::kF32;
-  LlamaSession s(m, 32, o);
-  return s.ForwardAll(tokens);
-}
-
-double MaxDiff(const std::vector<float>& a, const std::vector<float>& b) {
-  EXPECT_EQ(a.size(), b.size());
-  double d = 0;
-  for (size_t i = 0; i < a.size() && i < b.size(); ++i) d = std::max<double>(d, std::fabs(a[i] - b[i]));
-  return d;
-}
-
 TEST(ModelFiles, MetaFixtureWrittenByTorchLoadsAndRuns) {
   SWEINFER_REQUIRE_SHARED(shared);
   testing::ScratchDir dir;
@@ -47,7 +33,7 @@ TEST(ModelFiles, MetaFixtureWrittenByTorchLoadsAndRuns) {
   EXPECT_EQ(m.config.n_layers, 2);
   EXPECT_TRUE(m.config.rope.interleaved);
   EXPECT_EQ(m.weight_dtype(), DType::kF32);
-  const auto logits = Logits(m, {1, 7, 42});
+  const auto logits = testing::ExactLogits(m, {1, 7, 42});
   // Every weight is 0.2: every logit of a position is the same finite number.
   for (size_t i = 0; i < logits.size(); ++i) {
     ASSERT_TRUE(std::isfinite(logits[i]));
@@ -116,9 +102,9 @@ TEST(ModelFiles, MetaShardsJoinToTheSameModel) {
   testing::WriteHuggingFace(rm, dir / "hf");
   WriteMeta(rm, dir / "meta");
   const std::vector<int> tokens = {1, 5, 9, 200, 17, 3};
-  const auto want = Logits(LoadLlama(dir / "hf"), tokens);
-  const auto got = Logits(LoadLlama(dir / "meta"), tokens);
-  const double diff = MaxDiff(got, want);
+  const auto want = testing::ExactLogits(LoadLlama(dir / "hf"), tokens);
+  const auto got = testing::ExactLogits(LoadLlama(dir / "meta"), tokens);
+  const double diff = testing::MaxAbsDifference(got, want);
   std::printf("Meta two-shard checkpoint vs safetensors: max |logit difference| = %.3g\n", diff);
   EXPECT_LT(diff, 1e-4);
 }
@@ -153,7 +139,7 @@ TEST(ModelFiles, PytorchBinShardsAndAdapterBinLoadLikeSafetensors) {
   testing::WriteFile(dir / "bin/pytorch_model.bin.index.json", index.dump());
   const std::vector<int> tokens = {1, 2, 3, 4, 50, 60};
   // Equal weights; only where the rows lie (the kernels align their loads) may move the last bits.
-  EXPECT_LT(MaxDiff(Logits(LoadLlama(dir / "bin"), tokens), Logits(LoadLlama(dir / "hf"), tokens)), 1e-4);
+  EXPECT_LT(testing::MaxAbsDifference(testing::ExactLogits(LoadLlama(dir / "bin"), tokens), testing::ExactLogits(LoadLlama(dir / "hf"), tokens)), 1e-4);
   // The adapter as adapter_model.bin merges exactly as adapter_model.safetensors.
   fs::create_directories(dir / "lora_bin");
   fs::copy_file(dir / "lora/adapter_config.json", dir / "lora_bin/adapter_config.json");
@@ -170,7 +156,7 @@ TEST(ModelFiles, PytorchBinShardsAndAdapterBinLoadLikeSafetensors) {
   LlamaModel a = LoadLlama(dir / "hf"), b = LoadLlama(dir / "hf");
   MergeLora(a, dir / "lora");
   MergeLora(b, dir / "lora_bin");
-  EXPECT_LT(MaxDiff(Logits(a, tokens), Logits(b, tokens)), 1e-4);
+  EXPECT_LT(testing::MaxAbsDifference(testing::ExactLogits(a, tokens), testing::ExactLogits(b, tokens)), 1e-4);
 }
 
 }  // namespace

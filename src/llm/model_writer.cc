@@ -149,12 +149,6 @@ class GgufKeys {
   uint64_t count_ = 0;
 };
 
-std::string ReadText(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw Error("cannot read '" + path.string() + "'");
-  return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-}
-
 bool IsBytePiece(const std::string& piece) {
   return piece.size() == 6 && piece.rfind("<0x", 0) == 0 && piece.back() == '>';
 }
@@ -189,7 +183,7 @@ GgufVocabulary ReadVocabulary(const std::string& source) {
     if (sp.unk_id() >= 0) v.unknown_id = sp.unk_id();
   } else if (fs::exists(fs::path(source) / "tokenizer.json")) {
     const fs::path path = fs::path(source) / "tokenizer.json";
-    dataset::Record j = dataset::ParseRecord(ReadText(path), path.string());
+    dataset::Record j = dataset::ReadJsonFile(path.string());
     std::map<int64_t, std::pair<std::string, int32_t>> by_id;
     if (j.contains("model") && j["model"].contains("vocab") && j["model"]["vocab"].is_object()) {
       for (const auto& [piece, id] : j["model"]["vocab"].items()) {

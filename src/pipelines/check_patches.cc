@@ -15,6 +15,7 @@
 #include "patch/diff_stat.h"
 #include "patch/harness_apply.h"
 #include "tokenizer/tokenizer.h"
+#include "util/digest.h"
 #include "util/error.h"
 #include "util/progress.h"
 
@@ -121,7 +122,7 @@ Record CheckPrediction(const Record& prediction, const Record& instance, const p
     for (const auto& path : paths) {
       auto it = applied.contents.find(path);
       std::optional<std::string> content = it != applied.contents.end() ? it->second : tree(path);
-      files[path] = content ? Record(tokenizer::Sha256Hex(*content)) : Record(nullptr);
+      files[path] = content ? Record(Sha256Hex(*content)) : Record(nullptr);
     }
   }
   out["files"] = files;

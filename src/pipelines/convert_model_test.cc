@@ -10,6 +10,7 @@
 #include "llm/llama.h"
 #include "llm/model_writer.h"
 #include "llm/weights.h"
+#include "exact_logits.h"
 #include "random_llama.h"
 #include "test_support.h"
 #include "util/error.h"
@@ -20,21 +21,7 @@ namespace {
 namespace fs = std::filesystem;
 using llm::DType;
 
-std::vector<float> Logits(const llm::LlamaModel& m) {
-  llm::SessionOptions o;
-  o.threads = 1;
-  o.kv_dtype = DType::kF32;
-  llm::LlamaSession s(m, 16, o);
-  const std::vector<int> tokens = {1, 7, 42, 99, 3, 250};
-  return s.ForwardAll(tokens);
-}
-
-double MaxDiff(const std::vector<float>& a, const std::vector<float>& b) {
-  EXPECT_EQ(a.size(), b.size());
-  double d = 0;
-  for (size_t i = 0; i < a.size() && i < b.size(); ++i) d = std::max<double>(d, std::fabs(a[i] - b[i]));
-  return d;
-}
+std::vector<float> Logits(const llm::LlamaModel& m) { return testing::ExactLogits(m, {1, 7, 42, 99, 3, 250}); }
 
 ConvertModelOptions Options(const std::string& in, const std::string& out, const std::string& to,
                             std::optional<std::string> type = std::nullopt) {
@@ -56,13 +43,13 @@ TEST(ConvertModel, SafetensorsAndGgufRoundTripsKeepTheLogits) {
   const auto want = Logits(llm::LoadLlama(dir / "hf"));
   // HF -> safetensors (same type: bytes copied) -> the same logits.
   ConvertModel(Options(dir / "hf", dir / "st", "safetensors"));
-  EXPECT_LT(MaxDiff(Logits(llm::LoadLlama(dir / "st")), want), 1e-4);  // equal bytes; only alignment differs
+  EXPECT_LT(testing::MaxAbsDifference(Logits(llm::LoadLlama(dir / "st")), want), 1e-4);  // equal bytes; only alignment differs
   EXPECT_TRUE(fs::exists(dir / "st/tokenizer.json"));
   // HF -> GGUF bf16 (Q/K rows permuted to llama.cpp's order) -> the same numbers.
   ConvertModel(Options(dir / "hf", dir / "m.gguf", "gguf", "bf16"));
   auto gguf = llm::LoadLlama(dir / "m.gguf");
   EXPECT_TRUE(gguf.config.rope.interleaved);
-  EXPECT_LT(MaxDiff(Logits(gguf), want), 1e-4);
+  EXPECT_LT(testing::MaxAbsDifference(Logits(gguf), want), 1e-4);
   // GGUF -> safetensors: Q/K rows back in Hugging Face's order, bytes equal to the original.
   ConvertModel(Options(dir / "m.gguf", dir / "back", "safetensors"));
   {
@@ -74,7 +61,7 @@ TEST(ConvertModel, SafetensorsAndGgufRoundTripsKeepTheLogits) {
       EXPECT_EQ(0, std::memcmp(ta.at(name).data, tb.at(name).data, ta.at(name).size)) << name;
     }
   }
-  EXPECT_LT(MaxDiff(Logits(llm::LoadLlama(dir / "back")), want), 1e-4);
+  EXPECT_LT(testing::MaxAbsDifference(Logits(llm::LoadLlama(dir / "back")), want), 1e-4);
   // Sharded output with an index.
   auto model = llm::LoadLlama(dir / "hf");
   llm::WriteSafetensorsDirectory(model, DType::kF32, dir / "sharded", dir / "hf", 200000);
@@ -82,7 +69,7 @@ TEST(ConvertModel, SafetensorsAndGgufRoundTripsKeepTheLogits) {
   int shards = 0;
   for (const auto& e : fs::directory_iterator(dir / "sharded")) shards += e.path().filename().string().rfind("model-0", 0) == 0;
   EXPECT_GE(shards, 2);
-  EXPECT_LT(MaxDiff(Logits(llm::LoadLlama(dir / "sharded")), want), 1e-4);
+  EXPECT_LT(testing::MaxAbsDifference(Logits(llm::LoadLlama(dir / "sharded")), want), 1e-4);
 }
 
 TEST(ConvertModel, GgufQuantMixesAndAdapters) {
@@ -113,7 +100,7 @@ TEST(ConvertModel, GgufQuantMixesAndAdapters) {
   // Same blocks for the matrices RoPE does not touch (V is not permuted).
   ASSERT_EQ(written.layers[2].wv.bytes(), in_memory.layers[2].wv.bytes());
   EXPECT_EQ(0, std::memcmp(written.layers[2].wv.data, in_memory.layers[2].wv.data, written.layers[2].wv.bytes()));
-  EXPECT_LT(MaxDiff(Logits(written), Logits(in_memory)), 0.02 * 40);
+  EXPECT_LT(testing::MaxAbsDifference(Logits(written), Logits(in_memory)), 0.02 * 40);
   // The vocabulary is embedded (the tokenizer.json's pieces, bytes typed as bytes).
   const llm::GgufVocabulary v = llm::ReadVocabulary(dir / "q.gguf");
   EXPECT_EQ(static_cast<int>(v.tokens.size()), spec.vocab_size);
@@ -129,14 +116,14 @@ TEST(ConvertModel, StoriesGgufFromLlamaCppToSafetensorsAndBack) {
   const std::string source = shared + "/models/fixtures/stories260K.llamacpp.gguf";
   const auto want = Logits(llm::LoadLlama(source));
   ConvertModel(Options(source, dir / "st", "safetensors"));
-  EXPECT_LT(MaxDiff(Logits(llm::LoadLlama(dir / "st")), want), 1e-4);
+  EXPECT_LT(testing::MaxAbsDifference(Logits(llm::LoadLlama(dir / "st")), want), 1e-4);
   // The vocabulary of llama.cpp's own file survives the trip through GGUF -> GGUF.
   ConvertModel(Options(source, dir / "copy.gguf", "gguf", "f32"));
   const auto a = llm::ReadVocabulary(source), b = llm::ReadVocabulary(dir / "copy.gguf");
   EXPECT_EQ(a.tokens, b.tokens);
   EXPECT_EQ(a.scores, b.scores);
   EXPECT_EQ(a.types, b.types);
-  EXPECT_LT(MaxDiff(Logits(llm::LoadLlama(dir / "copy.gguf")), want), 1e-5);
+  EXPECT_LT(testing::MaxAbsDifference(Logits(llm::LoadLlama(dir / "copy.gguf")), want), 1e-5);
 }
 
 }  // namespace

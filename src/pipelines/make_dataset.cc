@@ -254,8 +254,8 @@ int RunMakeDataset(const MakeDatasetOptions& o) {
   auto format = dataset::ParseOutputFormat(o.output_format);
   if (!format) throw Error("--output_format must be arrow, jsonl or parquet, not '" + o.output_format + "'");
   if (o.output_dir.empty() && !o.push_to_hub_user) throw Error("--output_dir is required");
-  dataset::HubOptions hub = dataset::HubOptionsFromEnvironment();
-  if (o.push_to_hub_user && hub.token.empty()) {
+  const hub::Options hub_options = hub::OptionsFromEnvironment();
+  if (o.push_to_hub_user && hub_options.token.empty()) {
     throw Error("Must provide HF_TOKEN (or HUGGING_FACE_HUB_TOKEN) to push to the Hub");
   }
   const std::string output_dir = o.output_dir.empty() ? "." : o.output_dir;
@@ -398,7 +398,7 @@ int RunMakeDataset(const MakeDatasetOptions& o) {
     if (!o.quiet) std::fprintf(stderr, "Found %zu %s instances\n", rows.size(), split.c_str());
   }
   if (o.push_to_hub_user) {
-    std::string url = dataset::PushDatasetToHub(*o.push_to_hub_user + "/" + MakeDatasetOutputName(o), finished, hub);
+    std::string url = dataset::PushDatasetToHub(*o.push_to_hub_user + "/" + MakeDatasetOutputName(o), finished, hub_options);
     if (!o.quiet) std::fprintf(stderr, "Pushed to %s\n", url.c_str());
   } else {
     dataset::WriteDataset(output, *format, finished);

@@ -1,6 +1,5 @@
 #include "tokenizer/tokenizer.h"
 
-#include <openssl/evp.h>
 #include <sentencepiece_processor.h>
 
 #include <algorithm>
@@ -13,6 +12,7 @@
 #include "text/python_str.h"
 #include "tokenizer/bpe.h"
 #include "tokenizer/hf_tokenizer.h"
+#include "util/digest.h"
 #include "util/error.h"
 
 namespace sweinfer::tokenizer {
@@ -20,19 +20,6 @@ namespace sweinfer::tokenizer {
 namespace fs = std::filesystem;
 
 namespace {
-
-std::string Digest(const EVP_MD* md, std::string_view data) {
-  unsigned char out[EVP_MAX_MD_SIZE];
-  unsigned int length = 0;
-  EVP_Digest(data.data(), data.size(), out, &length, md, nullptr);
-  static const char* kHex = "0123456789abcdef";
-  std::string hex;
-  for (unsigned int i = 0; i < length; ++i) {
-    hex.push_back(kHex[out[i] >> 4]);
-    hex.push_back(kHex[out[i] & 15]);
-  }
-  return hex;
-}
 
 std::string ReadWhole(const fs::path& path) {
   std::ifstream in(path, std::ios::binary);
@@ -164,8 +151,6 @@ std::pair<std::string, std::string> RankFile(const BpeEncodingSpec& spec, const 
 
 }  // namespace
 
-std::string Sha256Hex(std::string_view data) { return Digest(EVP_sha256(), data); }
-std::string Sha1Hex(std::string_view data) { return Digest(EVP_sha1(), data); }
 
 std::unique_ptr<Tokenizer> LoadTokenizer(const std::string& name, const TokenizerOptions& o) {
   if (name == "llama") {

@@ -41,7 +41,4 @@ std::unique_ptr<Tokenizer> LoadTokenizer(const std::string& name, const Tokenize
 // The reference's "tokenize '\n' + text and drop through the first newline id (13)" for Llama.
 std::vector<int64_t> LlamaIdsWithoutLeadingSpace(const Tokenizer& llama, std::string_view text);
 
-std::string Sha256Hex(std::string_view data);
-std::string Sha1Hex(std::string_view data);
-
 }  // namespace sweinfer::tokenizer

@@ -1,4 +1,5 @@
 #include "tokenizer/tokenizer.h"
+#include "util/digest.h"
 
 #include <gtest/gtest.h>
 
