@@ -359,7 +359,7 @@ int Speculate(const std::string& model_path, int n, int threads) {
 int main(int argc, char** argv) {
   if (argc < 3) {
     std::fprintf(stderr, "usage: llama_bench write DIR [--layers N] | run DIR [--prompt N] [--decode N] [--threads 1,2] [--quantize q8] | "
-                         "greedy MODEL IDS_FILE [--decode N] [--threads T]\n");
+                         "greedy MODEL IDS_FILE [--decode N] [--threads T] [--top K]\n");
     return 2;
   }
   const std::string mode = argv[1];
@@ -402,9 +402,29 @@ int main(int argc, char** argv) {
     std::ifstream in(argv[3]);
     std::vector<int> ids;
     for (int id; in >> id;) ids.push_back(id);
+    int top = 0;
     for (int i = 4; i + 1 < argc; i += 2) {
       if (std::string(argv[i]) == "--decode") decode = std::stoi(argv[i + 1]);
       if (std::string(argv[i]) == "--threads") thread_counts = {std::stoi(argv[i + 1])};
+      if (std::string(argv[i]) == "--top") top = std::stoi(argv[i + 1]);
+    }
+    if (top > 0) {
+      // --top K: the K most likely first tokens with their log-probabilities, to set beside
+      // llama.cpp's (node-llama-cpp's probabilities) when greedy ids part.
+      auto backend = llm::MakeCpuBackend(thread_counts.front());
+      llm::SessionOptions options;
+      options.backend = backend.get();
+      llm::LlamaSession session(model, static_cast<int>(ids.size()) + 1, options);
+      const std::vector<float>& logits = session.Forward(ids);
+      const float high = *std::max_element(logits.begin(), logits.end());
+      double sum = 0;
+      for (float l : logits) sum += std::exp(static_cast<double>(l) - high);
+      std::vector<int> order(logits.size());
+      for (size_t i = 0; i < order.size(); ++i) order[i] = static_cast<int>(i);
+      std::partial_sort(order.begin(), order.begin() + top, order.end(), [&](int a, int b) { return logits[a] > logits[b]; });
+      for (int i = 0; i < top; ++i) std::printf("%d:%.6f ", order[i], logits[order[i]] - high - std::log(sum));
+      std::printf("\n");
+      return 0;
     }
     for (int id : llm::GenerateGreedy(model, ids, decode, thread_counts.front())) std::printf("%d ", id);
     std::printf("\n");
