@@ -368,7 +368,7 @@ int main(int argc, char** argv) {
   int prompt_len = 2000, decode = 32;
   std::vector<int> thread_counts{1, 2};
   bool q8 = false, write_q8 = false;
-  int chunk = 64;
+  int chunk = 512;
   std::string weights = "hf";
   for (int i = 3; i + 1 < argc; i += 2) {
     const std::string flag = argv[i], value = argv[i + 1];

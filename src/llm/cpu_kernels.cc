@@ -183,8 +183,15 @@ const CpuKernels* Avx512Kernels() {
   }
   return nullptr;
 }
+
+const CpuKernels& Avx512Bf16KernelTable();
+const CpuKernels* Avx512Bf16Kernels() {
+  if (!Avx512Kernels()) return nullptr;
+  return __builtin_cpu_supports("avx512bf16") ? &Avx512Bf16KernelTable() : nullptr;
+}
 #else
 const CpuKernels* Avx512Kernels() { return nullptr; }
+const CpuKernels* Avx512Bf16Kernels() { return nullptr; }
 #endif
 
 #if defined(SWEINFER_AVX2_KERNELS)
@@ -212,18 +219,21 @@ const CpuKernels& BestKernels() {
   static const CpuKernels* best = [] {
     const char* forced = std::getenv("SWEINFER_KERNELS");
     const std::string_view want = forced ? forced : "";
+    const CpuKernels* avx512_bf16 = Avx512Bf16Kernels();
     const CpuKernels* avx512 = Avx512Kernels();
     const CpuKernels* avx2 = Avx2Kernels();
     const CpuKernels* neon = NeonKernels();
     if (want == "portable") return &PortableKernels();
-    if (want == "avx2" || want == "avx512" || want == "neon") {
-      const CpuKernels* table = want == "avx2" ? avx2 : want == "avx512" ? avx512 : neon;
+    if (want == "avx2" || want == "avx512" || want == "avx512-bf16" || want == "neon") {
+      const CpuKernels* table = want == "avx2" ? avx2 : want == "avx512" ? avx512 : want == "neon" ? neon : avx512_bf16;
       if (table) return table;
       std::fprintf(stderr, "SWEINFER_KERNELS=%s: this CPU or build cannot run that table; using the fastest it can\n", forced);
     } else if (!want.empty()) {
-      std::fprintf(stderr, "SWEINFER_KERNELS=%s is not one of portable, avx2, avx512, neon; using the fastest table\n", forced);
+      std::fprintf(stderr,
+                   "SWEINFER_KERNELS=%s is not one of portable, avx2, avx512, avx512-bf16, neon; using the fastest table\n",
+                   forced);
     }
-    return avx512 ? avx512 : avx2 ? avx2 : neon ? neon : &PortableKernels();
+    return avx512_bf16 ? avx512_bf16 : avx512 ? avx512 : avx2 ? avx2 : neon ? neon : &PortableKernels();
   }();
   return *best;
 }

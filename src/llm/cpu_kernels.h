@@ -87,11 +87,14 @@ void QuantizedMatMulRows(const MatrixRef& w, int64_t row_begin, int64_t row_end,
 const CpuKernels& PortableKernels();
 // nullptr when this build or CPU has no AVX-512 kernels (F, BW, VL).
 const CpuKernels* Avx512Kernels();
+// The AVX-512 table with prefill on block-quantized and BF16 weights in bf16 dot products
+// (vdpbf16ps; bf16 products summed in f32); nullptr when this build or CPU has no AVX-512 BF16.
+const CpuKernels* Avx512Bf16Kernels();
 // nullptr when this build or CPU has no x86-64-v3 kernels (AVX2, FMA, F16C).
 const CpuKernels* Avx2Kernels();
 // The AArch64 NEON table; nullptr on other architectures.
 const CpuKernels* NeonKernels();
-// The fastest table this CPU runs; SWEINFER_KERNELS=portable|avx2|avx512|neon forces one.
+// The fastest table this CPU runs; SWEINFER_KERNELS=portable|avx2|avx512|avx512-bf16|neon forces one.
 const CpuKernels& BestKernels();
 
 }  // namespace sweinfer::llm

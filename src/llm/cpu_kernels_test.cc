@@ -14,7 +14,9 @@ namespace {
 
 // The portable kernels are the plain definition; every SIMD table must agree on every type, on
 // widths that are not multiples of the vector width, and on every tile and query-block remainder.
-void ExpectAgreesWithPortable(const CpuKernels* fast) {
+// bf16_prefill: the table multiplies in bf16 when prefilling block-quantized weights, so
+// those results agree within bf16 rounding (both operands to 8 significant bits).
+void ExpectAgreesWithPortable(const CpuKernels* fast, bool bf16_prefill = false) {
   const CpuKernels& plain = PortableKernels();
   std::mt19937 rng(5);
   std::uniform_real_distribution<float> u(-1, 1);
@@ -34,8 +36,12 @@ void ExpectAgreesWithPortable(const CpuKernels* fast) {
         std::vector<float> a(static_cast<size_t>(n * rows), -1), b(static_cast<size_t>(n * rows), -2);
         plain.matmul_rows(w, 0, rows, x.data(), cols, n, a.data(), rows);
         fast->matmul_rows(w, 0, rows, x.data(), cols, n, b.data(), rows);
+        float tolerance = 1e-4f * static_cast<float>(cols);
+        if (bf16_prefill && n > kExactBatchTokens && type != DType::kF32 && type != DType::kF16 && type != DType::kBF16) {
+          tolerance += 8e-3f * std::sqrt(static_cast<float>(cols));
+        }
         for (size_t i = 0; i < a.size(); ++i) {
-          ASSERT_NEAR(a[i], b[i], 1e-4f * static_cast<float>(cols)) << DTypeName(type) << " cols " << cols << " n " << n;
+          ASSERT_NEAR(a[i], b[i], tolerance) << DTypeName(type) << " cols " << cols << " n " << n;
         }
       }
     }
@@ -123,7 +129,7 @@ void ExpectSmallBatchesEqualSingleTokens(const CpuKernels& kernels) {
 
 TEST(CpuKernels, SmallBatchesEqualSingleTokensBitwiseInEveryTable) {
   ExpectSmallBatchesEqualSingleTokens(PortableKernels());
-  for (const CpuKernels* table : {Avx512Kernels(), Avx2Kernels(), NeonKernels()}) {
+  for (const CpuKernels* table : {Avx512Bf16Kernels(), Avx512Kernels(), Avx2Kernels(), NeonKernels()}) {
     if (table) ExpectSmallBatchesEqualSingleTokens(*table);
   }
 }
@@ -132,6 +138,78 @@ TEST(CpuKernels, Avx512AgreesWithPortable) {
   const CpuKernels* fast = Avx512Kernels();
   if (!fast) GTEST_SKIP() << "this CPU or build has no AVX-512 kernels";
   ExpectAgreesWithPortable(fast);
+}
+
+TEST(CpuKernels, Avx512Bf16AgreesWithPortable) {
+  const CpuKernels* fast = Avx512Bf16Kernels();
+  if (!fast) GTEST_SKIP() << "this CPU or build has no AVX-512 BF16";
+  ExpectAgreesWithPortable(fast, /*bf16_prefill=*/true);
+}
+
+// The bf16 table's prefill is exactly "both operands rounded to bf16, products summed in f32":
+// against that sum in double, on every tile remainder (rows past a 32-row panel, tokens past 12),
+// and every token count below it is the AVX-512 table's result bit for bit.
+TEST(CpuKernels, Avx512Bf16PrefillIsBf16ProductsSummedInF32) {
+  const CpuKernels* bf16 = Avx512Bf16Kernels();
+  if (!bf16) GTEST_SKIP() << "this CPU or build has no AVX-512 BF16";
+  std::mt19937 rng(3);
+  std::uniform_real_distribution<float> u(-1, 1);
+  for (DType type : {DType::kQ8_0, DType::kQ4_K, DType::kQ6_K, DType::kQ5_0, DType::kQ4_1}) {
+    const int64_t cols = 512, rows = 45;
+    std::vector<float> values(static_cast<size_t>(rows * cols));
+    for (auto& v : values) v = u(rng);
+    const size_t row_bytes = RowBytes(type, cols);
+    std::vector<uint8_t> bytes(row_bytes * rows);
+    for (int64_t r = 0; r < rows; ++r) FloatToRow(values.data() + r * cols, cols, type, bytes.data() + r * row_bytes);
+    std::vector<float> w_rounded(values.size());
+    for (int64_t r = 0; r < rows; ++r) {
+      DequantizeRow(type, bytes.data() + r * row_bytes, cols, w_rounded.data() + r * cols);
+      for (int64_t c = 0; c < cols; ++c) w_rounded[r * cols + c] = BFloat16ToFloat(FloatToBFloat16(w_rounded[r * cols + c]));
+    }
+    const MatrixRef w{type, cols, row_bytes, bytes.data()};
+    for (int n : {9, 12, 13, 25, 31}) {
+      std::vector<float> x(static_cast<size_t>(n * cols));
+      for (auto& v : x) v = u(rng);
+      std::vector<float> y(static_cast<size_t>(n * rows), -7);
+      // Rows 3..44: a panel of 32 and a remainder of 10, starting off a panel boundary.
+      bf16->matmul_rows(w, 3, rows, x.data(), cols, n, y.data(), rows);
+      for (int t = 0; t < n; ++t) {
+        for (int64_t r = 0; r < rows; ++r) {
+          if (r < 3) {
+            ASSERT_EQ(y[t * rows + r], -7) << "row outside the range written";
+            continue;
+          }
+          double expected = 0, magnitude = 0;
+          for (int64_t c = 0; c < cols; ++c) {
+            const double p = static_cast<double>(w_rounded[r * cols + c]) * BFloat16ToFloat(FloatToBFloat16(x[t * cols + c]));
+            expected += p;
+            magnitude += std::fabs(p);
+          }
+          ASSERT_NEAR(y[t * rows + r], expected, 1e-6 * magnitude + 1e-6) << DTypeName(type) << " n " << n << " row " << r;
+        }
+      }
+    }
+    std::vector<float> x(static_cast<size_t>(kExactBatchTokens * cols));
+    for (auto& v : x) v = u(rng);
+    std::vector<float> a(static_cast<size_t>(kExactBatchTokens * rows)), b(a.size());
+    bf16->matmul_rows(w, 0, rows, x.data(), cols, kExactBatchTokens, a.data(), rows);
+    Avx512Kernels()->matmul_rows(w, 0, rows, x.data(), cols, kExactBatchTokens, b.data(), rows);
+    EXPECT_EQ(a, b) << DTypeName(type) << ": decoding batches must stay the AVX-512 table's";
+  }
+  // 16-bit and f32 weights keep f32 products in prefill: the AVX-512 table's results bit for bit.
+  for (DType type : {DType::kBF16, DType::kF16, DType::kF32}) {
+    const int64_t cols = 96, rows = 37;
+    std::vector<float> values(static_cast<size_t>(rows * cols)), x(static_cast<size_t>(20 * cols));
+    for (auto& v : values) v = u(rng);
+    for (auto& v : x) v = u(rng);
+    std::vector<uint8_t> bytes(RowBytes(type, cols) * rows);
+    for (int64_t r = 0; r < rows; ++r) FloatToRow(values.data() + r * cols, cols, type, bytes.data() + r * RowBytes(type, cols));
+    const MatrixRef w{type, cols, RowBytes(type, cols), bytes.data()};
+    std::vector<float> a(static_cast<size_t>(20 * rows)), b(a.size());
+    bf16->matmul_rows(w, 0, rows, x.data(), cols, 20, a.data(), rows);
+    Avx512Kernels()->matmul_rows(w, 0, rows, x.data(), cols, 20, b.data(), rows);
+    EXPECT_EQ(a, b) << DTypeName(type);
+  }
 }
 
 TEST(CpuKernels, Avx2AgreesWithPortable) {
@@ -151,7 +229,8 @@ TEST(CpuKernels, BestTableIsTheFastestThisCpuRuns) {
   if (const char* forced = std::getenv("SWEINFER_KERNELS")) {
     GTEST_SKIP() << "SWEINFER_KERNELS=" << forced << " chooses the table (" << best.name << ")";
   }
-  const CpuKernels* expected = Avx512Kernels() ? Avx512Kernels()
+  const CpuKernels* expected = Avx512Bf16Kernels() ? Avx512Bf16Kernels()
+                               : Avx512Kernels()   ? Avx512Kernels()
                                : Avx2Kernels() ? Avx2Kernels()
                                : NeonKernels() ? NeonKernels()
                                                : &PortableKernels();

@@ -79,7 +79,7 @@ void QuantizeModel(LlamaModel& model, DType type);
 struct SessionOptions {
   int threads = 1;              // for the CPU backend made when `backend` is null; <= 0: physical cores
   Backend* backend = nullptr;   // shared, not owned
-  int prefill_chunk = 64;       // tokens per batched forward pass
+  int prefill_chunk = 512;      // tokens per batched forward pass (llama.cpp's ubatch)
   std::optional<DType> kv_dtype;  // default: F32 for F32 models, else F16
 };
 

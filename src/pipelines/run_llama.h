@@ -31,7 +31,7 @@ struct RunLlamaOptions {
   uint64_t seed = 42;
   std::string tokenizer_path;  // default: the model directory (tokenizer.model or tokenizer.json)
   std::optional<std::string> quantize;  // "q8", "q4_k", "q4_k_m", ... (llm::ParseQuantRecipe): converted at load
-  int prefill_chunk = 64;
+  int prefill_chunk = 512;
   // "prompt-lookup" (drafts copied from the context, verified in batches; the same tokens as plain
   // greedy decoding) or "none"; unset: prompt-lookup at temperature 0. Needs temperature 0.
   std::optional<std::string> speculate;
