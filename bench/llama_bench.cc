@@ -1,10 +1,11 @@
 // run-llama engine benchmark on a random Llama of real shape (TinyLlama-1.1B's by default,
 // CodeLlama-7B's with --shape 7b), bf16.
 //
-//   llama_bench write DIR [--shape tinyllama|7b] [--layers N] [--q8 1]
+//   llama_bench write DIR [--shape tinyllama|7b|13b] [--layers N] [--q8 1] [--gguf 0]
 //                                           writes DIR/hf (config.json + model.safetensors, bf16),
 //                                           DIR/model-f16.gguf (the same weights, F16, for llama.cpp)
-//                                           and with --q8 1 DIR/model-q8_0.gguf (Q8_0, llama.cpp's rounding)
+//                                           and with --q8 1 DIR/model-q8_0.gguf (Q8_0, llama.cpp's rounding);
+//                                           --gguf 0 writes only DIR/hf (13B: the disk holds one copy)
 //   llama_bench run DIR [--weights hf|q8_0] [--prompt 2000] [--decode 32] [--threads 1,2] [--quantize q8]
 //                                           prefill and decode speed, the bandwidth bound from a read of
 //                                           the mapped weights just before, peak RSS
@@ -105,7 +106,7 @@ std::vector<float> Values(const TensorSpec& t, uint64_t seed) {
 
 void Append(std::ofstream& out, const void* p, size_t n) { out.write(static_cast<const char*>(p), static_cast<std::streamsize>(n)); }
 
-void Write(const fs::path& dir, const Shape& s, bool q8) {
+void Write(const fs::path& dir, const Shape& s, bool q8, bool gguf) {
   fs::create_directories(dir / "hf");
   const int hd = s.dim / s.heads;
   dataset::Record config = {{"architectures", {"LlamaForCausalLM"}}, {"model_type", "llama"}, {"hidden_size", s.dim},
@@ -204,7 +205,10 @@ void Write(const fs::path& dir, const Shape& s, bool q8) {
     uint64_t data_pos = 0;
   };
   std::vector<std::unique_ptr<GgufOut>> ggufs;
-  for (llm::DType type : q8 ? std::vector<llm::DType>{llm::DType::kF16, llm::DType::kQ8_0} : std::vector<llm::DType>{llm::DType::kF16}) {
+  std::vector<llm::DType> gguf_types;
+  if (gguf) gguf_types.push_back(llm::DType::kF16);
+  if (gguf && q8) gguf_types.push_back(llm::DType::kQ8_0);
+  for (llm::DType type : gguf_types) {
     const bool is_q8 = type == llm::DType::kQ8_0;
     std::string infos;
     uint64_t data_offset = 0;
@@ -270,20 +274,36 @@ void Write(const fs::path& dir, const Shape& s, bool q8) {
       }
     }
   }
-  std::printf("wrote %s (%.2f GB bf16), model-f16.gguf%s\n", (dir / "hf").c_str(), offset / 1e9, q8 ? " and model-q8_0.gguf" : "");
+  std::printf("wrote %s (%.2f GB bf16)%s%s\n", (dir / "hf").c_str(), offset / 1e9, gguf ? ", model-f16.gguf" : "",
+              gguf && q8 ? " and model-q8_0.gguf" : "");
 }
 
 // Bytes per second of a read of the weights file as the engine maps it (page cache, shared
 // mapping), with `threads` readers, best of 3: what decoding could reach if it did nothing but
 // stream its weights.
-double MappedBandwidth(const fs::path& file, int threads) {
+// Best of 3 reads of `bytes` at `words` over `threads` threads, in bytes per second.
+double ReadBandwidth(const uint64_t* words, size_t bytes, int threads);
+
+// The bound's bandwidth: a read of the mapped weights file. A model quantized at load lives in
+// memory instead (and its file may not fit the page cache): then a read of that many bytes of
+// anonymous memory (at most 4 GB).
+double MappedBandwidth(const fs::path& file, int threads, size_t in_memory_bytes = 0) {
+  if (in_memory_bytes) {
+    std::vector<uint64_t> buffer(std::min<size_t>(in_memory_bytes, size_t{4} << 30) / 8, 1);
+    return ReadBandwidth(buffer.data(), buffer.size() * 8, threads);
+  }
   const int fd = ::open(file.c_str(), O_RDONLY);
   if (fd < 0) return 0;
   const size_t bytes = fs::file_size(file);
   void* map = ::mmap(nullptr, bytes, PROT_READ, MAP_SHARED, fd, 0);
   ::close(fd);
   if (map == MAP_FAILED) return 0;
-  const uint64_t* words = static_cast<const uint64_t*>(map);
+  const double best = ReadBandwidth(static_cast<const uint64_t*>(map), bytes, threads);
+  ::munmap(map, bytes);
+  return best;
+}
+
+double ReadBandwidth(const uint64_t* words, size_t bytes, int threads) {
   const size_t n = bytes / 8;
   ThreadPool pool(threads);
   double best = 0;
@@ -306,7 +326,6 @@ double MappedBandwidth(const fs::path& file, int threads) {
     for (auto s : sums) sink = sink + s;
     best = std::max(best, n * 8.0 / dt);
   }
-  ::munmap(map, bytes);
   return best;
 }
 
@@ -367,7 +386,7 @@ int main(int argc, char** argv) {
   Shape shape;
   int prompt_len = 2000, decode = 32;
   std::vector<int> thread_counts{1, 2};
-  bool q8 = false, write_q8 = false;
+  bool q8 = false, write_q8 = false, write_gguf = true;
   int chunk = 512;
   std::string weights = "hf";
   for (int i = 3; i + 1 < argc; i += 2) {
@@ -378,6 +397,7 @@ int main(int argc, char** argv) {
       (void)layers;
     } else if (flag == "--layers") shape.layers = std::stoi(value);
     else if (flag == "--q8") write_q8 = value == "1";
+    else if (flag == "--gguf") write_gguf = value != "0";
     else if (flag == "--weights") weights = value;
     else if (flag == "--prompt") prompt_len = std::stoi(value);
     else if (flag == "--decode") decode = std::stoi(value);
@@ -390,7 +410,7 @@ int main(int argc, char** argv) {
     }
   }
   if (mode == "write") {
-    Write(dir, shape, write_q8);
+    Write(dir, shape, write_q8, write_gguf);
     return 0;
   }
   if (mode == "speculate") return Speculate(dir.string(), decode == 32 ? 200 : decode, thread_counts.front());
@@ -475,7 +495,7 @@ int main(int argc, char** argv) {
     const double prefill = Now() - t0;
     // Peak RSS before the probe maps the weights a second time.
     if (peak_rss_mb == 0) peak_rss_mb = PeakRssKb() * 1024.0 / 1e6;  // ru_maxrss is in KiB
-    const double bandwidth = MappedBandwidth(weights_file, threads);
+    const double bandwidth = MappedBandwidth(weights_file, threads, q8 ? model.WeightBytes() : 0);
     // Rounds of 8 tokens: this machine's memory speed drifts (a VM), so the median and best round
     // are both reported and the median is compared with the bound.
     std::vector<double> rates;

@@ -29,25 +29,7 @@ fi
 mkdir -p "$dir"
 
 # llama.cpp's AVX2 build alone, when this CPU would pick an AVX-512 one.
-control=""
-bins="$js/node_modules/@node-llama-cpp/linux-x64/bins/linux-x64"
-if grep -qw avx512f /proc/cpuinfo 2>/dev/null && [ -d "$bins" ]; then
-  control="$dir/llama-js-avx2"
-  if [ ! -d "$control/node_modules" ]; then
-    mkdir -p "$control/node_modules"
-    for entry in "$js"/node_modules/* "$js"/node_modules/.bin; do
-      case "$(basename "$entry")" in
-        @node-llama-cpp) ;;
-        *) cp -r "$entry" "$control/node_modules/" ;;
-      esac
-    done
-    mkdir -p "$control/node_modules/@node-llama-cpp"
-    cp -r "$js/node_modules/@node-llama-cpp/linux-x64" "$control/node_modules/@node-llama-cpp/"
-    for variant in zen4 sapphirerapids icelake cooperlake cascadelake cannonlake skylakex; do
-      rm -f "$control/node_modules/@node-llama-cpp/linux-x64/bins/linux-x64/libggml-cpu-$variant.so"
-    done
-  fi
-fi
+control=$(bash "$here/bench/llama_js_avx2.sh" "$dir")
 
 first_difference() {  # $1, $2: id lists; prints the 1-based index of the first difference, or nothing
   paste <(tr ' ' '\n' <<<"$1") <(tr ' ' '\n' <<<"$2") | awk '$1 != $2 { print NR; exit }'

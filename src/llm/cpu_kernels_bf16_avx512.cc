@@ -28,26 +28,7 @@ namespace {
 constexpr int kPanelRows = 32;   // two vectors of 16 rows
 constexpr int kTokensAtOnce = 12;  // 24 accumulators + 2 weight vectors fit the 32 registers
 
-// Scratch that grows as needed. (No std::vector here: its inline templates, compiled with these
-// flags, could be the copy the linker keeps for the rest of the program.)
-template <typename T>
-class Scratch {
- public:
-  ~Scratch() { std::free(data_); }
-  T* Reserve(size_t count) {
-    if (count > capacity_) {
-      std::free(data_);
-      data_ = static_cast<T*>(std::aligned_alloc(64, (count * sizeof(T) + 63) / 64 * 64));
-      if (!data_) throw std::bad_alloc();
-      capacity_ = count;
-    }
-    return data_;
-  }
-
- private:
-  T* data_ = nullptr;
-  size_t capacity_ = 0;
-};
+#include "llm/cpu_kernels_x86_scratch.inc"
 
 inline __mmask16 RowMask(int rows) { return rows >= 16 ? 0xFFFF : rows <= 0 ? 0 : static_cast<__mmask16>((1u << rows) - 1); }
 
