@@ -5,9 +5,10 @@
 # the same weights as GGUF F16, Q8_0 and Q4_K_M (written by sweinfer convert-model) for llama.cpp
 # (the npm package node-llama-cpp, installed on demand into tools/llama-js); ONLY=hf|q8_0|q4_k_m
 # runs one of them; KERNELS=avx2 runs both engines as on a CPU without AVX-512. At each of THREADS
-# (default 1,2): prefill of a PROMPT-token prompt (default 2000; 256 for 7b) and greedy decoding of DECODE tokens (default 32) at that context,
-# median and best of rounds of 8 tokens, beside the bandwidth bound from a read of the mapped
-# weights just before. Then prompt-lookup decoding on the shared stories260K model.
+# (default 1,2): prefill of a PROMPT-token prompt (default 2000; 256 for 7b) and greedy decoding
+# of DECODE tokens (default 32) at that context, median and best of rounds of 8 tokens, beside the
+# bandwidth bound from a read of the mapped weights just before. Then prompt-lookup decoding on
+# the shared stories260K model.
 # Goals (issue "fast on every common CPU"): prefill >= 1.2x llama.cpp; bf16 decoding >= 1.0x
 # llama.cpp's F16; Q8_0 and Q4_K_M decoding >= 1.0x llama.cpp on the same GGUF; decoding >= 75% of
 # the bound.

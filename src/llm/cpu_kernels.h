@@ -1,8 +1,9 @@
 // The CPU backend's inner loops, behind a table chosen once at start-up: an AVX-512 version
 // (compiled in its own translation unit with AVX-512 flags, used only when the CPU reports
-// AVX-512 F/BW/VL), an x86-64-v3 one (AVX2 + FMA + F16C, likewise), an AArch64 NEON one, and a
-// portable one. Arguments are plain pointers so that translation unit
-// shares no inline code with the rest of the program.
+// AVX-512 F/BW/VL), the same with bf16 dot products for prefill on block-quantized weights when
+// the CPU has AVX-512 BF16, an x86-64-v3 one (AVX2 + FMA + F16C, likewise), an AArch64 NEON one,
+// and a portable one. Arguments are plain pointers so that those translation units share no
+// inline code with the rest of the program.
 #pragma once
 
 #include <cstddef>

@@ -113,7 +113,11 @@ void QuantizeModel(LlamaModel& m, DType type) {
 // ---- Session ----------------------------------------------------------------------------------
 
 LlamaSession::LlamaSession(const LlamaModel& model, int max_len, int threads)
-    : LlamaSession(model, max_len, SessionOptions{threads, nullptr, 64, std::nullopt}) {}
+    : LlamaSession(model, max_len, [threads] {
+        SessionOptions options;
+        options.threads = threads;
+        return options;
+      }()) {}
 
 LlamaSession::LlamaSession(const LlamaModel& model, int max_len, const SessionOptions& options)
     : m_(model), max_len_(max_len), chunk_(std::max(1, options.prefill_chunk)) {
