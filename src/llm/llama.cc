@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cctype>
 #include <cmath>
+#include <exception>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -14,6 +15,7 @@
 #include "llm/speculative.h"
 #include "llm/weights.h"
 #include "util/error.h"
+#include "util/thread_pool.h"
 
 namespace sweinfer::llm {
 
@@ -83,9 +85,33 @@ void QuantizeModel(LlamaModel& m, const QuantRecipe& recipe) {
   };
   const bool tied = m.output.data == m.embed.data;
   static const char* kRoles[] = {"wq", "wk", "wv", "wo", "w_gate", "w_up", "w_down"};
+  // The layers' matrices are converted in parallel, one matrix per task (a 13B model's 280).
+  struct Job {
+    Matrix* w;
+    DType type;
+  };
+  std::vector<Job> jobs;
   for (int l = 0; l < n_layers; ++l) {
     auto matrices = m.layers[l].matrices();
-    for (size_t i = 0; i < matrices.size(); ++i) convert(*matrices[i], kRoles[i], l);
+    for (size_t i = 0; i < matrices.size(); ++i) {
+      const DType type = recipe.TypeFor(kRoles[i], l, n_layers, matrices[i]->cols);
+      if (matrices[i]->dtype != type) jobs.push_back({matrices[i], type});
+    }
+  }
+  std::vector<std::exception_ptr> errors(jobs.size());
+  ThreadPool pool(0);
+  pool.ParallelFor(
+      static_cast<int64_t>(jobs.size()),
+      [&](int64_t i, int) {
+        try {
+          *jobs[i].w = ConvertMatrix(*jobs[i].w, jobs[i].type);
+        } catch (...) {
+          errors[i] = std::current_exception();
+        }
+      },
+      ThreadPool::Schedule::kDynamic);
+  for (const auto& error : errors) {
+    if (error) std::rethrow_exception(error);
   }
   if (tied) {  // one matrix serves both, typed as the output (as llama.cpp types a tied embedding)
     convert(m.output, "output", 0);
