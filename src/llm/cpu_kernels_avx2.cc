@@ -238,8 +238,7 @@ void MatMulRowsPanels(const MatrixRef& w, int64_t row_begin, int64_t row_end, co
 
 void MatMulRows(const MatrixRef& w, int64_t row_begin, int64_t row_end, const float* x, int64_t x_stride, int n,
                 float* y, int64_t y_stride) {
-  const bool block_type = w.dtype != DType::kF32 && w.dtype != DType::kF16 && w.dtype != DType::kBF16;
-  if (block_type && n > kExactBatchTokens) {
+  if (IsBlockQuantized(w.dtype) && n > kExactBatchTokens) {
     MatMulRowsPanels(w, row_begin, row_end, x, x_stride, n, y, y_stride);
     return;
   }

@@ -109,7 +109,7 @@ void PanelAllTokens(const uint32_t* panel, int64_t pairs, const uint32_t* x, int
 }
 
 bool UsesBf16Prefill(const MatrixRef& w, int n) {
-  return n > kExactBatchTokens && w.dtype != DType::kF32 && w.dtype != DType::kF16 && w.dtype != DType::kBF16;
+  return n > kExactBatchTokens && IsBlockQuantized(w.dtype);
 }
 
 void MatMulRows(const MatrixRef& w, int64_t row_begin, int64_t row_end, const float* x, int64_t x_stride, int n,
